@@ -1,0 +1,196 @@
+//! `cargo xtask bench codec [--quick] [--json] [--icount]`.
+//!
+//! Runs the criterion benchmark of `benches/peers/` (its own workspace, so the peer parsers stay
+//! out of the product's dependency graph): sfb's codec, `rsipstack`, `rsip`, `sipx-sip` and
+//! `httparse` (header block only: the floor) on the same messages from
+//! `crates/sfb-sip-codec/testdata/bench/`, in one run. The task measured for every parser:
+//! parse, then read the Via branch, CSeq, Call-ID and every Authorization parameter.
+//!
+//! Prints a table per message and for the whole corpus (ns/message, MB/s, each peer's time as a
+//! ratio to sfb's) and, with `--json`, the corpus figures as one JSON object on the last line.
+//! `--icount` adds instruction counts from callgrind, which hold on a noisy machine.
+
+use crate::util::{cargo, have, root, sh};
+use anyhow::{Context, Result, bail};
+use serde_json::{Map, Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Parsers in the order they are shown; `sfb` is the reference for ratios.
+const PARSERS: &[&str] = &["sfb", "httparse", "rsipstack", "rsip", "sipx-sip"];
+
+/// `cargo xtask bench codec ...`.
+pub(crate) fn run(args: &[String]) -> Result<()> {
+    let Some((what, rest)) = args.split_first() else {
+        bail!("usage: cargo xtask bench codec [--quick] [--json] [--icount]");
+    };
+    if what != "codec" {
+        bail!("unknown benchmark `{what}` (known: codec)");
+    }
+    let mut quick = false;
+    let mut json_out = false;
+    let mut icount = false;
+    for a in rest {
+        match a.as_str() {
+            "--quick" => quick = true,
+            "--json" => json_out = true,
+            "--icount" => icount = true,
+            other => bail!("unknown option `{other}`"),
+        }
+    }
+    let dir = root().join("benches/peers");
+    let manifest = dir.join("Cargo.toml");
+    let mut cmd = cargo();
+    cmd.args(["bench", "--manifest-path"])
+        .arg(&manifest)
+        .args(["--bench", "codec"]);
+    if quick {
+        cmd.env("SFB_BENCH_QUICK", "1");
+    }
+    sh(&mut cmd)?;
+
+    let target = target_dir(&dir);
+    let meta: Value = read_json(&target.join("sfb-bench-meta.json"))?;
+    let groups = meta["groups"]
+        .as_object()
+        .context("sfb-bench-meta.json: no `groups`")?;
+    let notes = meta["notes"].as_object().cloned().unwrap_or_default();
+
+    let mut corpus_json = Map::new();
+    let mut names: Vec<&String> = groups.keys().filter(|k| *k != "corpus").collect();
+    names.sort();
+    names.push(
+        groups
+            .keys()
+            .find(|k| *k == "corpus")
+            .context("no corpus group")?,
+    );
+    for group in names {
+        let g = &groups[group];
+        let bytes = g["bytes"].as_f64().context("group bytes")?;
+        let messages = g["messages"].as_f64().context("group messages")?;
+        println!("\n{group}: {messages} message(s), {bytes} bytes");
+        println!(
+            "{:<10} {:>12} {:>10} {:>14}",
+            "parser", "ns/message", "MB/s", "time vs sfb"
+        );
+        let sfb_ns = estimate_ns(&target, group, "sfb")?;
+        for p in PARSERS {
+            let Ok(ns) = estimate_ns(&target, group, p) else {
+                println!("{p:<10} {:>12}", "(not run)");
+                continue;
+            };
+            let per_msg = ns / messages;
+            let mbps = bytes / ns * 1e3; // bytes per ns * 1e9 / 1e6
+            println!(
+                "{p:<10} {per_msg:>12.0} {mbps:>10.1} {:>13.2}x",
+                ns / sfb_ns
+            );
+            if group == "corpus" {
+                corpus_json.insert(
+                    (*p).to_owned(),
+                    json!({ "ns_per_msg": round1(per_msg), "mb_per_s": round1(mbps) }),
+                );
+            }
+        }
+    }
+    for (parser, note) in &notes {
+        println!("note: {parser}: {}", note.as_str().unwrap_or_default());
+    }
+
+    let mut icounts = Map::new();
+    if icount {
+        icounts = instruction_counts(&dir, &target)?;
+    }
+    if json_out {
+        let sfb = corpus_json.remove("sfb").unwrap_or(Value::Null);
+        let mut obj = json!({ "sfb": sfb, "peers": corpus_json });
+        if icount {
+            obj["instructions_per_corpus_pass"] = Value::Object(icounts);
+        }
+        println!("{obj}");
+    }
+    Ok(())
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+fn target_dir(bench_dir: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| bench_dir.join("target"))
+}
+
+fn read_json(path: &Path) -> Result<Value> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// criterion's median estimate for one benchmark, in nanoseconds per iteration.
+fn estimate_ns(target: &Path, group: &str, parser: &str) -> Result<f64> {
+    let path = target
+        .join("criterion")
+        .join(group)
+        .join(parser)
+        .join("new/estimates.json");
+    let v = read_json(&path)?;
+    v["median"]["point_estimate"]
+        .as_f64()
+        .with_context(|| format!("{}: no median", path.display()))
+}
+
+/// Instructions per pass over the corpus, per parser: callgrind runs the `icount` binary with N
+/// passes and with 0 passes, and the difference is divided by N (setup cost cancels out).
+fn instruction_counts(bench_dir: &Path, target: &Path) -> Result<Map<String, Value>> {
+    if !have("valgrind") {
+        bail!("--icount needs valgrind (apt-get install valgrind)");
+    }
+    sh(cargo()
+        .args(["build", "--release", "--manifest-path"])
+        .arg(bench_dir.join("Cargo.toml"))
+        .args(["--bin", "icount"]))?;
+    let bin = target.join("release/icount");
+    const PASSES: u64 = 200;
+    let mut out = Map::new();
+    println!("\ninstructions per corpus pass (callgrind, {PASSES} passes minus 0)");
+    for p in PARSERS {
+        let with = callgrind(&bin, p, PASSES)?;
+        let without = callgrind(&bin, p, 0)?;
+        let per_pass = with.saturating_sub(without) / PASSES;
+        println!("{p:<10} {per_pass:>12}");
+        out.insert((*p).to_owned(), json!(per_pass));
+    }
+    Ok(out)
+}
+
+fn callgrind(bin: &Path, parser: &str, passes: u64) -> Result<u64> {
+    let out_file = std::env::temp_dir().join(format!(
+        "sfb-callgrind-{}-{parser}-{passes}",
+        std::process::id()
+    ));
+    let output = Command::new("valgrind")
+        .args(["--tool=callgrind", "--callgrind-out-file"])
+        .arg(&out_file)
+        .arg(bin)
+        .args([parser, &passes.to_string()])
+        .output()
+        .context("running valgrind")?;
+    if !output.status.success() {
+        bail!(
+            "valgrind failed for {parser}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let text = std::fs::read_to_string(&out_file)?;
+    let _ = std::fs::remove_file(&out_file);
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix("summary:")
+                .or_else(|| l.strip_prefix("totals:"))
+        })
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .context("no instruction total in callgrind output")
+}
