@@ -1,0 +1,3 @@
+//! Fuzz target: `sfb_sip_codec::fuzzing::parse`.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| sfb_sip_codec::fuzzing::parse(data));
