@@ -119,6 +119,25 @@ impl NtlmServer {
         }
     }
 
+    /// Resumes a server context after a CHALLENGE that was already sent (replay of a
+    /// recorded exchange, or a lab that keeps only the bytes between transactions).
+    pub fn resume(
+        config: NtlmServerConfig,
+        store: std::sync::Arc<CredentialStore>,
+        rng: Box<dyn RandomSource>,
+        sent_challenge: &[u8],
+    ) -> Result<Self, NtlmError> {
+        let c = ChallengeMessage::parse(sent_challenge)?;
+        let now_filetime = c.av_pairs.timestamp().unwrap_or(0);
+        Ok(Self {
+            config,
+            store,
+            rng,
+            now_filetime,
+            state: State::ChallengeSent(sent_challenge.to_vec(), c.server_challenge),
+        })
+    }
+
     /// The authenticated `DOMAIN\user` (or UPN), once established.
     pub fn authenticated_user(&self) -> Option<&str> {
         match &self.state {
