@@ -1,9 +1,9 @@
 //! Hostile input: malformed challenges, truncated or self-overlapping NTLM fields, absurd lengths,
 //! random and mutated bytes through the fuzzing entry points (which must never panic).
 
-mod common;
+mod ntlm_support;
 
-use common::*;
+use ntlm_support::*;
 use sfb_auth::fuzzing;
 use sfb_auth::ntlm::NtlmError;
 use sfb_auth::ntlm::messages::{AuthenticateMessage, ChallengeMessage, MAX_MESSAGE};

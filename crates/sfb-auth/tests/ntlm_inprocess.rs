@@ -1,11 +1,11 @@
 //! Client ↔ server in process, both profiles: every message signed and verified both ways,
 //! tampering detected, wrong password refused by the NTProofStr check, MIC enforced.
 
-mod common;
+mod ntlm_support;
 
 use std::sync::Arc;
 
-use common::*;
+use ntlm_support::*;
 use sfb_auth::ntlm::messages::{AuthenticateMessage, ChallengeMessage, MIC_OFFSET};
 use sfb_auth::ntlm::{
     CredentialStore, NtlmClient, NtlmClientConfig, NtlmError, NtlmProfile, NtlmServer,

@@ -1,10 +1,10 @@
 //! No secret in any Debug or Display output: passwords, NT hashes, session and signing keys.
 
-mod common;
+mod ntlm_support;
 
 use std::sync::Arc;
 
-use common::*;
+use ntlm_support::*;
 use sfb_auth::ntlm::messages::AuthenticateMessage;
 use sfb_auth::ntlm::{
     CredentialStore, NtlmClient, NtlmClientConfig, NtlmProfile, NtlmServer, NtlmServerConfig,

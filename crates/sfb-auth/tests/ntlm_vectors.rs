@@ -1,9 +1,9 @@
 //! Known answers: the real Office Communicator 2007 R2 ↔ OCS 2007 R2 exchange (pidgin-sipe test
 //! data), rebuilt byte for byte with injected randomness, signed and verified in both directions.
 
-mod common;
+mod ntlm_support;
 
-use common::*;
+use ntlm_support::*;
 use sfb_auth::ntlm::messages::{AuthenticateMessage, ChallengeMessage};
 use sfb_auth::ntlm::{
     CredentialStore, NtlmClient, NtlmClientConfig, NtlmError, NtlmProfile, NtlmServer,

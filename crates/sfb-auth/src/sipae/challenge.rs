@@ -151,7 +151,7 @@ where
 }
 
 pub(crate) fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || !s.is_ascii() {
+    if !s.len().is_multiple_of(2) || !s.is_ascii() {
         return None;
     }
     (0..s.len())
@@ -206,7 +206,8 @@ mod tests {
 
     #[test]
     fn malformed() {
-        let cases: [(&str, &[(&str, &str)], SipaeError); 5] = [
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], SipaeError);
+        let cases: [Case<'_>; 5] = [
             (
                 "NTLM",
                 &[("realm", "r")],

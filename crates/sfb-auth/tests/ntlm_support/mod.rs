@@ -6,23 +6,23 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 
-pub fn hex(s: &str) -> Vec<u8> {
-    assert!(s.len() % 2 == 0);
+pub(crate) fn hex(s: &str) -> Vec<u8> {
+    assert!(s.len().is_multiple_of(2));
     (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
         .collect()
 }
 
-pub fn to_hex(b: &[u8]) -> String {
+pub(crate) fn to_hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-pub fn b64(s: &str) -> Vec<u8> {
+pub(crate) fn b64(s: &str) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD.decode(s).unwrap()
 }
 
-pub fn oc2007r2() -> serde_json::Value {
+pub(crate) fn oc2007r2() -> serde_json::Value {
     let t = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/testdata/ntlm/oc2007r2.json"
@@ -32,7 +32,7 @@ pub fn oc2007r2() -> serde_json::Value {
 }
 
 /// A scripted random source: hands out the queued bytes in order, panics when empty.
-pub fn scripted(bytes: Vec<u8>) -> Box<dyn sfb_auth::RandomSource> {
+pub(crate) fn scripted(bytes: Vec<u8>) -> Box<dyn sfb_auth::RandomSource> {
     let q = Arc::new(Mutex::new(VecDeque::from(bytes)));
     Box::new(move |buf: &mut [u8]| {
         let mut q = q.lock().unwrap();
@@ -43,7 +43,7 @@ pub fn scripted(bytes: Vec<u8>) -> Box<dyn sfb_auth::RandomSource> {
 }
 
 /// A deterministic but varied random source (xorshift), for fresh exchanges.
-pub fn xorshift(seed: u64) -> Box<dyn sfb_auth::RandomSource> {
+pub(crate) fn xorshift(seed: u64) -> Box<dyn sfb_auth::RandomSource> {
     let mut s = seed | 1;
     Box::new(move |buf: &mut [u8]| {
         for b in buf.iter_mut() {
