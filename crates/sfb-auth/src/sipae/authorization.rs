@@ -5,7 +5,8 @@ use std::fmt;
 
 use base64::Engine as _;
 
-use super::Scheme;
+use super::challenge::{hex_decode, is_hex, required, unique};
+use super::{MAX_GSSAPI_B64, Scheme, SipaeError};
 
 /// The signature part of an Authorization value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,8 +53,65 @@ impl fmt::Debug for AuthorizationValue {
     }
 }
 
+impl AuthorizationValue {
+    /// Parses an Authorization value (server side, [MS-SIPAE] 2.2.3). Parameter order is free.
+    pub fn from_params(scheme: &str, params: &[(&str, &str)]) -> Result<Self, SipaeError> {
+        let scheme = Scheme::parse(scheme)?;
+        let gssapi_data = unique(params, "gssapi-data")?
+            .map(|v| {
+                if v.len() > MAX_GSSAPI_B64 {
+                    return Err(SipaeError::Limit("gssapi-data length"));
+                }
+                base64::engine::general_purpose::STANDARD
+                    .decode(v)
+                    .map_err(|_| SipaeError::BadParam {
+                        name: "gssapi-data",
+                    })
+            })
+            .transpose()?;
+        let signed = match unique(params, "response")? {
+            None => None,
+            Some(r) => {
+                if !is_hex(r) {
+                    return Err(SipaeError::BadParam { name: "response" });
+                }
+                let crand = required(params, "crand")?;
+                let cnum = required(params, "cnum")?;
+                if crand.len() > 16 || cnum.len() > 10 || cnum.parse::<u32>().is_err() {
+                    return Err(SipaeError::BadParam { name: "cnum" });
+                }
+                Some(Signed {
+                    crand: crand.to_owned(),
+                    cnum: cnum.to_owned(),
+                    response: r.to_owned(),
+                })
+            }
+        };
+        let version = unique(params, "version")?
+            .map(|v| {
+                v.parse::<u32>()
+                    .map_err(|_| SipaeError::BadParam { name: "version" })
+            })
+            .transpose()?;
+        Ok(Self {
+            scheme,
+            realm: required(params, "realm")?.to_owned(),
+            targetname: required(params, "targetname")?.to_owned(),
+            opaque: unique(params, "opaque")?.map(str::to_owned),
+            version,
+            gssapi_data,
+            signed,
+        })
+    }
+
+    /// The decoded `response`, if the value is signed.
+    pub fn response_bytes(&self) -> Option<Vec<u8>> {
+        self.signed.as_ref().and_then(|s| hex_decode(&s.response))
+    }
+}
+
 /// Writes a quoted-string, escaping `"` and `\`.
-fn quoted(f: &mut fmt::Formatter<'_>, name: &str, v: &str) -> fmt::Result {
+pub(super) fn quoted(f: &mut fmt::Formatter<'_>, name: &str, v: &str) -> fmt::Result {
     write!(f, ", {name}=\"")?;
     for c in v.chars() {
         if c == '"' || c == '\\' {

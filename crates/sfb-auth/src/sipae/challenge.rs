@@ -50,7 +50,7 @@ pub struct AuthInfo {
     pub version: Option<u32>,
 }
 
-fn unique<'a>(
+pub(super) fn unique<'a>(
     params: &[(&'a str, &'a str)],
     name: &'static str,
 ) -> Result<Option<&'a str>, SipaeError> {
@@ -62,7 +62,10 @@ fn unique<'a>(
     Ok(first)
 }
 
-fn required<'a>(params: &[(&'a str, &'a str)], name: &'static str) -> Result<&'a str, SipaeError> {
+pub(super) fn required<'a>(
+    params: &[(&'a str, &'a str)],
+    name: &'static str,
+) -> Result<&'a str, SipaeError> {
     unique(params, name)?.ok_or(SipaeError::MissingParam(name))
 }
 
@@ -75,7 +78,7 @@ fn version(params: &[(&str, &str)]) -> Result<Option<u32>, SipaeError> {
         .transpose()
 }
 
-fn is_hex(s: &str) -> bool {
+pub(super) fn is_hex(s: &str) -> bool {
     !s.is_empty() && s.len() <= 256 && s.bytes().all(|c| c.is_ascii_hexdigit())
 }
 
@@ -131,6 +134,75 @@ impl AuthInfo {
             version: version(params)?,
         })
     }
+}
+
+impl std::fmt::Display for Challenge {
+    /// Server side: `NTLM realm="R", targetname="T", version=3` for an offer, and
+    /// `NTLM opaque="O", gssapi-data="B64", targetname="T", realm="R", version=4` for a continuation.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use super::authorization::quoted;
+        write!(f, "{}", self.scheme)?;
+        // `quoted` writes a leading ", "; the first parameter follows the scheme after a space.
+        let mut params: Vec<(&str, String)> = Vec::new();
+        if let Some(o) = &self.opaque {
+            params.push(("opaque", o.clone()));
+        }
+        if let Some(g) = &self.gssapi_data {
+            params.push((
+                "gssapi-data",
+                base64::engine::general_purpose::STANDARD.encode(g),
+            ));
+        }
+        if self.opaque.is_some() || self.gssapi_data.is_some() {
+            params.push(("targetname", self.targetname.clone()));
+            params.push(("realm", self.realm.clone()));
+        } else {
+            params.push(("realm", self.realm.clone()));
+            params.push(("targetname", self.targetname.clone()));
+        }
+        if let Some(s) = &self.sts_uri {
+            params.push(("sts-uri", s.clone()));
+        }
+        let mut first = true;
+        for (n, v) in params {
+            if first {
+                f.write_str(" ")?;
+                write!(f, "{n}=\"{}\"", escape(&v))?;
+                first = false;
+            } else {
+                quoted(f, n, &v)?;
+            }
+        }
+        if let Some(v) = self.version {
+            write!(f, ", version={v}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for AuthInfo {
+    /// `NTLM rspauth="X", srand="S", snum="1", opaque="O", qop="auth", targetname="T", realm="R"`
+    /// (the order of the OCS 2007 R2 capture).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use super::authorization::quoted;
+        write!(f, "{} rspauth=\"{}\"", self.scheme, escape(&self.rspauth))?;
+        quoted(f, "srand", &self.srand)?;
+        quoted(f, "snum", &self.snum)?;
+        if let Some(o) = &self.opaque {
+            quoted(f, "opaque", o)?;
+        }
+        quoted(f, "qop", self.qop.as_deref().unwrap_or("auth"))?;
+        quoted(f, "targetname", &self.targetname)?;
+        quoted(f, "realm", &self.realm)?;
+        if let Some(v) = self.version {
+            write!(f, ", version={v}")?;
+        }
+        Ok(())
+    }
+}
+
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 /// Parses every challenge header of a 401/407. Headers with other schemes (e.g. Digest) or

@@ -8,7 +8,9 @@ pub mod params;
 mod sa;
 mod scheme;
 mod select;
+mod server;
 mod signature;
+mod table;
 
 pub use authorization::{AuthorizationValue, Signed};
 pub use challenge::{AuthInfo, Challenge, MAX_GSSAPI_B64, parse_challenges};
@@ -17,9 +19,11 @@ pub use scheme::Scheme;
 pub use select::{
     AttemptOutcome, Network, SchemePolicy, SelectError, Selection, SelectionReason, SignInAuth,
 };
+pub use server::{ServerAssociation, ServerVerdict};
 pub use signature::{
     MessageFields, SignatureFields, SignatureLayout, addr_spec, split_identity, tag_param,
 };
+pub use table::{Associations, MAX_ASSOCIATIONS};
 
 /// A failure of the MS-SIPAE layer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,6 +62,14 @@ pub enum SipaeError {
         realm: String,
         /// Target.
         targetname: String,
+    },
+    /// A signed request reused or decreased `cnum`.
+    #[error("replayed cnum {cnum} (last accepted {last})")]
+    ReplayedCnum {
+        /// Received.
+        cnum: u32,
+        /// Last accepted.
+        last: u32,
     },
     /// The server sent a token the handshake did not expect.
     #[error("unexpected handshake state: {0}")]
