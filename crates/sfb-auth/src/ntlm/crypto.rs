@@ -164,6 +164,36 @@ pub fn mac_datagram(sign: &Key16, seal: &Key16, key_exch: bool, seq: u32, msg: &
     out
 }
 
+/// CRC-32 (IEEE 802.3, reflected, as used by [MS-NLMP] 3.4.4.1).
+pub fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// The MAC without extended session security ([MS-NLMP] 3.4.4.1), as old OCS 2007 servers use
+/// it in datagram mode: `01000000 ‖ LE32(pad) ‖ last 8 bytes of RC4(key, Z(4) ‖ LE32(CRC32(msg)) ‖ LE32(seq))`.
+pub fn mac_without_ess(key: &[u8], random_pad: u32, seq: u32, msg: &[u8]) -> [u8; 16] {
+    let mut plain = [0u8; 12];
+    plain[4..8].copy_from_slice(&crc32(msg).to_le_bytes());
+    plain[8..].copy_from_slice(&seq.to_le_bytes());
+    let enc = rc4(key, &plain);
+    let mut out = [0u8; 16];
+    out[..4].copy_from_slice(&1u32.to_le_bytes());
+    out[4..8].copy_from_slice(&random_pad.to_le_bytes());
+    out[8..].copy_from_slice(&enc[4..]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,6 +270,28 @@ mod tests {
         assert_eq!(
             mac_datagram(&sign, &sign, false, 0, b"jCIFS").to_vec(),
             h("010000000A003602317A759A00000000")
+        );
+    }
+
+    #[test]
+    fn no_ess_mac_known_answers() {
+        assert_eq!(crc32(&utf16le("Plaintext")), 0x93AA_847D);
+        // Davenport NTLM1 signing example.
+        assert_eq!(
+            mac_without_ess(&h("0102030405E538B0"), 0x0009_0178, 0, b"jCIFS").to_vec(),
+            h("0100000078010900397420FE0E5A0F89")
+        );
+        // MS-SIPAE protocol version 2 (OCS 2007) 200 OK, sequence 100.
+        let s = "<NTLM><0878F41B><1><SIP Communications Service><ocs1.ocs.provo.novell.com><8592g5DCBa1694i5887m0D0Bt2247b3F38xAE9Fx><3><REGISTER><sip:gabriel@ocs.provo.novell.com><2947328781><B816D65C2300A32CFA6D371F2AF537FD><900><200>";
+        assert_eq!(
+            mac_without_ess(
+                &h("5F029153BC025058969548615E7099BA"),
+                0,
+                SIP_SEQ_NUM,
+                s.as_bytes()
+            )
+            .to_vec(),
+            h("0100000000000000BF2E52667DDF6DED")
         );
     }
 

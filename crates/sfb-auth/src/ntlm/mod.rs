@@ -2,7 +2,9 @@
 //! (sequence number 100, per-message RC4 key). Own code on RustCrypto primitives, because
 //! `sspi` cannot run connectionless NTLM (see `deps-and-peers.md` §0).
 //!
-//! Not done here: NTLMv1 responses, the no-ESS (CRC32) MAC of very old servers, sealing.
+//! Not done here: NTLMv1 responses, sealing, and a client/server mode without extended session
+//! security (only the no-ESS MAC primitive [`crypto::mac_without_ess`] exists, checked against
+//! the OCS 2007 vector).
 
 pub mod avpairs;
 mod client;
