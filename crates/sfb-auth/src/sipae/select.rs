@@ -116,6 +116,9 @@ pub enum SelectError {
     /// The password was refused: retrying could lock the account.
     #[error("password refused with {0}; not retrying to avoid an account lockout")]
     PasswordRefused(Scheme),
+    /// The previous attempt has no reported outcome; falling back could hide a password error.
+    #[error("the {0} attempt has no reported outcome; not starting another")]
+    OutcomeNotReported(Scheme),
     /// The final token was refused: no retry.
     #[error("final {0} token refused; not retrying")]
     FinalTokenRefused(Scheme),
@@ -147,6 +150,10 @@ impl SignInAuth {
     pub fn choose(&mut self, offers: &[Challenge]) -> Result<Selection, SelectError> {
         if let Some(e) = &self.stopped {
             return Err(e.clone());
+        }
+        // Without an outcome we cannot tell a KDC failure from a password refusal: no fallback.
+        if let Some(cur) = self.current {
+            return Err(SelectError::OutcomeNotReported(cur));
         }
         let order: &[Scheme] = match self.policy {
             SchemePolicy::Auto(Network::Internal) => &[Scheme::Kerberos, Scheme::Ntlm],
@@ -194,7 +201,9 @@ impl SignInAuth {
             return;
         };
         match outcome {
-            AttemptOutcome::Succeeded => {}
+            // A later 401 to a re-REGISTER means "authenticate again from scratch": the
+            // scheme that worked may be used again; the password is known to be good.
+            AttemptOutcome::Succeeded => self.tried.retain(|s| *s != cur),
             AttemptOutcome::KerberosInfrastructure { cause } if cur == Scheme::Kerberos => {
                 self.kerberos_broken = Some(cause);
             }
@@ -249,11 +258,59 @@ mod tests {
             Some("Kerberos broken: KDC unreachable")
         );
         m.report(AttemptOutcome::Succeeded);
+        // Re-authentication later: Kerberos stays broken for this run, NTLM again.
+        let s = m.choose(&offers).unwrap();
+        assert_eq!(s.scheme, Scheme::Ntlm);
+        m.report(AttemptOutcome::PasswordRejected);
+        assert_eq!(
+            m.choose(&offers),
+            Err(SelectError::PasswordRefused(Scheme::Ntlm))
+        );
+    }
+
+    #[test]
+    fn exhausted_and_reauthentication() {
+        let offers = [offer(Scheme::Ntlm)];
+        let mut m = SignInAuth::new(SchemePolicy::Auto(Network::External));
+        assert_eq!(m.choose(&offers).unwrap().scheme, Scheme::Ntlm);
+        // No outcome reported (e.g. the connection dropped): no second attempt.
+        assert_eq!(
+            m.choose(&offers),
+            Err(SelectError::OutcomeNotReported(Scheme::Ntlm))
+        );
+        m.report(AttemptOutcome::Succeeded);
+        assert_eq!(m.choose(&offers).unwrap().scheme, Scheme::Ntlm);
+    }
+
+    #[test]
+    fn exhausted_after_every_scheme_failed_for_infrastructure() {
+        let offers = [offer(Scheme::Kerberos), offer(Scheme::Ntlm)];
+        let mut m = SignInAuth::new(SchemePolicy::Auto(Network::Internal));
+        m.choose(&offers).unwrap();
+        m.report(AttemptOutcome::KerberosInfrastructure {
+            cause: "no SPN".into(),
+        });
+        m.choose(&offers).unwrap();
+        // An infrastructure outcome for NTLM does not re-enable anything.
+        m.report(AttemptOutcome::KerberosInfrastructure {
+            cause: "n/a".into(),
+        });
         assert_eq!(
             m.choose(&offers),
             Err(SelectError::Exhausted {
                 tried: vec![Scheme::Kerberos, Scheme::Ntlm]
             })
+        );
+    }
+
+    #[test]
+    fn no_fallback_without_an_outcome() {
+        let offers = [offer(Scheme::Kerberos), offer(Scheme::Ntlm)];
+        let mut m = SignInAuth::new(SchemePolicy::Auto(Network::Internal));
+        assert_eq!(m.choose(&offers).unwrap().scheme, Scheme::Kerberos);
+        assert_eq!(
+            m.choose(&offers),
+            Err(SelectError::OutcomeNotReported(Scheme::Kerberos))
         );
     }
 
