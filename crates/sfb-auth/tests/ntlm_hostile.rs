@@ -198,3 +198,80 @@ fn random_and_mutated_input_never_panics() {
         fuzzing::challenge_header(&h);
     }
 }
+
+#[test]
+fn gssapi_and_av_pair_limits() {
+    use sfb_auth::ntlm::avpairs::{AvPairs, MAX_AV_PAIRS};
+    use sfb_auth::sipae::{Challenge, MAX_GSSAPI_B64};
+    let big = "A".repeat(MAX_GSSAPI_B64 + 4);
+    let p = [
+        ("realm", "r"),
+        ("targetname", "t"),
+        ("gssapi-data", big.as_str()),
+    ];
+    assert_eq!(
+        Challenge::from_params("NTLM", &p),
+        Err(SipaeError::Limit("gssapi-data length"))
+    );
+    let mut many = Vec::new();
+    for _ in 0..=MAX_AV_PAIRS {
+        many.extend_from_slice(&[1, 0, 0, 0]);
+    }
+    many.extend_from_slice(&[0, 0, 0, 0]);
+    assert_eq!(AvPairs::parse(&many), Err(NtlmError::TooManyAvPairs));
+}
+
+#[test]
+fn rendered_values_round_trip_through_the_parser() {
+    use sfb_auth::Scheme;
+    use sfb_auth::sipae::{AuthInfo, AuthorizationValue, Challenge, Signed};
+    let nasty = [
+        "SIP Communications Service",
+        "a\"b",
+        "back\\slash",
+        "comma, inside",
+        "é",
+    ];
+    for (i, realm) in nasty.iter().enumerate() {
+        let c = Challenge {
+            scheme: Scheme::TlsDsk,
+            realm: (*realm).into(),
+            targetname: format!("t{i}"),
+            version: Some(4),
+            opaque: (i % 2 == 0).then(|| "2BDBAC9D".into()),
+            gssapi_data: (i % 2 == 0).then(|| vec![i as u8; i * 3]),
+            sts_uri: Some("https://x/CertProv".into()),
+        };
+        let h = params::split(&c.to_string()).unwrap();
+        assert_eq!(Challenge::from_params(&h.scheme, &h.pairs()).unwrap(), c);
+        let a = AuthorizationValue {
+            scheme: Scheme::Kerberos,
+            realm: (*realm).into(),
+            targetname: "sip/fe".into(),
+            opaque: Some("0A0B0C0D".into()),
+            version: (i % 2 == 1).then_some(3),
+            gssapi_data: (i % 2 == 1).then(|| vec![7; i]),
+            signed: Some(Signed {
+                crand: "2daa2825".into(),
+                cnum: i.to_string(),
+                response: "0a0b".into(),
+            }),
+        };
+        let h = params::split(&a.to_string()).unwrap();
+        let back = AuthorizationValue::from_params(&h.scheme, &h.pairs()).unwrap();
+        assert_eq!(back, a);
+        let info = AuthInfo {
+            scheme: Scheme::Ntlm,
+            rspauth: "0100".into(),
+            srand: "9616454F".into(),
+            snum: "1".into(),
+            opaque: None,
+            qop: Some("auth".into()),
+            realm: (*realm).into(),
+            targetname: "t".into(),
+            version: Some(4),
+        };
+        let h = params::split(&info.to_string()).unwrap();
+        assert_eq!(AuthInfo::from_params(&h.scheme, &h.pairs()).unwrap(), info);
+    }
+}
