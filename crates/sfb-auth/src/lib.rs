@@ -8,6 +8,24 @@
 //!
 //! Sans-IO: no sockets, no clock, no threads. Time (FILETIME) and randomness
 //! ([`RandomSource`]) are injected.
+//!
+//! Client run loop (one [`sipae::SecurityAssociation`] per (protocol, realm, targetname)):
+//! 1. split the 401/407 challenges ([`sipae::Challenge::from_params`] or
+//!    [`sipae::parse_challenges`]), pick one with [`sipae::SignInAuth::choose`];
+//! 2. [`sipae::SecurityAssociation::start`] gives the first Authorization value;
+//! 3. each continuation challenge goes to [`sipae::SecurityAssociation::handle_challenge`]; when
+//!    [`sipae::SecurityAssociation::must_sign_final`] holds (version 4), sign that request with
+//!    [`sipae::SecurityAssociation::sign_request`];
+//! 4. verify every `Authentication-Info` with [`sipae::SecurityAssociation::verify_info`] (from a
+//!    407 carrying both an Info and a challenge, pass the Info), sign later requests with
+//!    [`sipae::SecurityAssociation::authorize`]; report the outcome to
+//!    [`sipae::SignInAuth::report`].
+//!
+//! The server half ([`sipae::ServerAssociation`], [`ntlm::NtlmServer`]) serves the emulated lab.
+//!
+//! Not here: Kerberos and TLS-DSK mechanisms (they implement [`SecurityContext`] in their own
+//! modules), header splitting of real SIP messages (the SIP codec; [`sipae::params`] is a small
+//! stand-in for tests and fuzzing).
 
 mod context;
 mod error;

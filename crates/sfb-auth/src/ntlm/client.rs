@@ -17,6 +17,10 @@ pub enum NtlmProfile {
     Oc2007R2,
     /// Windows ([MS-NLMP] 3.1.5.2.1): with the server's MsvAvTimestamp, LM response Z(24),
     /// MsvAvFlags 0x2 and a MIC over CHALLENGE ‖ AUTHENTICATE.
+    ///
+    /// Note: [MS-NLMP] 3.1.5.2.1 says a connectionless client SHOULD send a zero-length LM
+    /// response when the CHALLENGE has target info; the connection-oriented rule (3.1.5.1.2) is
+    /// Z(24). We send Z(24) as briefed; not yet checked against a Windows capture.
     Windows,
 }
 
