@@ -117,8 +117,23 @@ impl SecurityAssociation {
     }
 
     /// True when a value for (scheme, realm, targetname) belongs to this SA.
+    ///
+    /// [MS-SIPAE] 3.2.5.2: for Kerberos the lookup target is `targetname` without the `sip/`
+    /// service prefix (the signature buffer keeps the value as sent).
     pub fn matches(&self, scheme: Scheme, realm: &str, targetname: &str) -> bool {
-        self.key.scheme == scheme && self.key.realm == realm && self.key.targetname == targetname
+        let norm = |t: &'_ str| -> String {
+            let t = if scheme == Scheme::Kerberos {
+                t.strip_prefix("sip/")
+                    .or_else(|| t.strip_prefix("SIP/"))
+                    .unwrap_or(t)
+            } else {
+                t
+            };
+            t.to_owned()
+        };
+        self.key.scheme == scheme
+            && self.key.realm == realm
+            && norm(&self.key.targetname) == norm(targetname)
     }
 
     fn no_sa(&self, scheme: Scheme, realm: &str, targetname: &str) -> AuthError {
@@ -275,5 +290,121 @@ impl SecurityAssociation {
         }
         .to_buffer(SignatureLayout::for_version(self.version.or(info.version)));
         self.context.verify(buf.as_bytes(), &sig)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::AuthError;
+
+    /// A stand-in one-leg mechanism (Kerberos-shaped): the first step is final.
+    struct OneLeg {
+        done: bool,
+    }
+
+    impl SecurityContext for OneLeg {
+        fn step(&mut self, server_token: Option<&[u8]>) -> Result<Step, AuthError> {
+            assert!(server_token.is_none());
+            self.done = true;
+            Ok(Step::Done(Some(b"AP-REQ".to_vec())))
+        }
+        fn sign(&mut self, buf: &[u8]) -> Result<Vec<u8>, AuthError> {
+            Ok(crate::ntlm::crypto::hmac_md5(b"k", &[buf]).to_vec())
+        }
+        fn verify(&mut self, buf: &[u8], sig: &[u8]) -> Result<(), AuthError> {
+            if self.sign(buf)? == sig {
+                Ok(())
+            } else {
+                Err(AuthError::BadSignature)
+            }
+        }
+        fn is_established(&self) -> bool {
+            self.done
+        }
+    }
+
+    #[test]
+    fn one_leg_mechanism_v4_signs_first_request_and_adopts_opaque() {
+        let ch = Challenge {
+            scheme: Scheme::Kerberos,
+            realm: "SIP Communications Service".into(),
+            targetname: "sip/fe.contoso.com".into(),
+            version: Some(4),
+            opaque: None,
+            gssapi_data: None,
+            sts_uri: None,
+        };
+        let mut sa = SecurityAssociation::new(
+            &ch,
+            HeaderKind::Authorization,
+            Box::new(OneLeg { done: false }),
+            Box::new(|b: &mut [u8]| b.fill(0xab)),
+        );
+        let mut v = sa.start().unwrap();
+        assert!(sa.must_sign_final());
+        let msg = MessageFields {
+            call_id: "c",
+            cseq_number: "1",
+            cseq_method: "REGISTER",
+            from_uri: "sip:a@b",
+            to_uri: "sip:a@b",
+            ..MessageFields::default()
+        };
+        sa.sign_request(&mut v, &msg).unwrap();
+        let s = v.signed.as_ref().unwrap();
+        assert_eq!((s.crand.as_str(), s.cnum.as_str()), ("abababab", "1"));
+        assert!(v.to_string().starts_with("Kerberos qop=\"auth\", realm=\"SIP Communications Service\", targetname=\"sip/fe.contoso.com\", version=4, gssapi-data=\"QVAtUkVR\", crand=\"abababab\", cnum=\"1\", response=\""));
+        assert!(sa.matches(
+            Scheme::Kerberos,
+            "SIP Communications Service",
+            "fe.contoso.com"
+        ));
+        assert!(!sa.matches(
+            Scheme::Ntlm,
+            "SIP Communications Service",
+            "sip/fe.contoso.com"
+        ));
+
+        let buf = SignatureFields {
+            protocol: "Kerberos",
+            rand: "5E058A82",
+            num: "1",
+            realm: "SIP Communications Service",
+            targetname: "sip/fe.contoso.com",
+            message: MessageFields {
+                response_code: Some(200),
+                ..msg
+            },
+        }
+        .to_buffer(SignatureLayout::V3);
+        let rsp: String = crate::ntlm::crypto::hmac_md5(b"k", &[buf.as_bytes()])
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect();
+        let info = AuthInfo {
+            scheme: Scheme::Kerberos,
+            rspauth: rsp,
+            srand: "5E058A82".into(),
+            snum: "1".into(),
+            opaque: Some("E0DA4F74".into()),
+            qop: Some("auth".into()),
+            realm: "SIP Communications Service".into(),
+            targetname: "sip/fe.contoso.com".into(),
+            version: None,
+        };
+        assert!(sa.opaque().is_none());
+        sa.verify_info(
+            &info,
+            &MessageFields {
+                response_code: Some(200),
+                ..msg
+            },
+        )
+        .unwrap();
+        assert_eq!(sa.opaque(), Some("E0DA4F74"));
+        let later = sa.authorize(&msg).unwrap();
+        assert_eq!(later.signed.unwrap().cnum, "2");
+        assert_eq!(later.opaque.as_deref(), Some("E0DA4F74"));
     }
 }
