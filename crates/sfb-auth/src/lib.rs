@@ -1,0 +1,95 @@
+//! MS-SIPAE authentication for the sfb SIP client and the emulated lab.
+//!
+//! - [`sipae`]: challenges, Authentication-Info, Authorization values, signature buffers, the
+//!   security association and the scheme-selection/lockout state machine.
+//! - [`ntlm`]: connectionless NTLMv2 client and server on RustCrypto primitives.
+//! - [`SecurityContext`] / [`ServerContext`]: the mechanism abstraction; Kerberos and TLS-DSK plug
+//!   in as further implementations.
+//!
+//! Sans-IO: no sockets, no clock, no threads. Time (FILETIME) and randomness
+//! ([`RandomSource`]) are injected.
+//!
+//! Client run loop (one [`sipae::SecurityAssociation`] per (protocol, realm, targetname)):
+//! 1. split the 401/407 challenges ([`sipae::Challenge::from_params`] or
+//!    [`sipae::parse_challenges`]), pick one with [`sipae::SignInAuth::choose`];
+//! 2. [`sipae::SecurityAssociation::start`] gives the first Authorization value;
+//! 3. each continuation challenge goes to [`sipae::SecurityAssociation::handle_challenge`]; when
+//!    [`sipae::SecurityAssociation::must_sign_final`] holds (version 4), sign that request with
+//!    [`sipae::SecurityAssociation::sign_request`];
+//! 4. verify every `Authentication-Info` with [`sipae::SecurityAssociation::verify_info`] (from a
+//!    407 carrying both an Info and a challenge, pass the Info), sign later requests with
+//!    [`sipae::SecurityAssociation::authorize`]; report the outcome to
+//!    [`sipae::SignInAuth::report`].
+//!
+//! The server half ([`sipae::ServerAssociation`], [`ntlm::NtlmServer`]) serves the emulated lab.
+//!
+//! Not here: Kerberos and TLS-DSK mechanisms (they implement [`SecurityContext`] in their own
+//! modules), header splitting of real SIP messages (the SIP codec; [`sipae::params`] is a small
+//! stand-in for tests and fuzzing).
+
+mod context;
+mod error;
+pub mod ntlm;
+pub mod secret;
+pub mod sipae;
+
+pub use context::{RandomSource, SecurityContext, ServerContext, Step};
+pub use error::AuthError;
+pub use sipae::Scheme;
+
+/// Entry points for the fuzz targets: each takes arbitrary bytes and must never panic.
+#[doc(hidden)]
+pub mod fuzzing {
+    use crate::ServerContext as _;
+
+    /// Parses an auth header value, then every challenge/Info form of it.
+    pub fn challenge_header(data: &[u8]) {
+        let Ok(s) = std::str::from_utf8(data) else {
+            return;
+        };
+        if let Ok(h) = crate::sipae::params::split(s) {
+            let p = h.pairs();
+            let _ = crate::sipae::Challenge::from_params(&h.scheme, &p);
+            let _ = crate::sipae::AuthInfo::from_params(&h.scheme, &p);
+        }
+    }
+
+    /// Runs the NTLM parsers, the client on a CHALLENGE and the server on an AUTHENTICATE.
+    pub fn ntlm_message(data: &[u8]) {
+        use crate::ntlm::*;
+        let _ = messages::ChallengeMessage::parse(data);
+        let _ = messages::AuthenticateMessage::parse(data);
+        let _ = avpairs::AvPairs::parse(data);
+        let cred = crate::secret::Credential::from_login(
+            "D\\u",
+            crate::secret::CredentialSecret::Password(crate::secret::Password::new("p")),
+        );
+        for profile in [NtlmProfile::Oc2007R2, NtlmProfile::Windows] {
+            let cfg = NtlmClientConfig {
+                credential: cred.clone(),
+                workstation: "W".into(),
+                profile,
+                version: [0; 8],
+            };
+            let mut c = NtlmClient::new(cfg, Box::new(|b: &mut [u8]| b.fill(7)), 0);
+            let _ = crate::SecurityContext::step(&mut c, None);
+            let _ = crate::SecurityContext::step(&mut c, Some(data));
+        }
+        let mut store = CredentialStore::new();
+        store.add_password("u", "D", "p");
+        let cfg = NtlmServerConfig {
+            nb_domain: "D".into(),
+            nb_computer: "S".into(),
+            dns_domain: "d.test".into(),
+            dns_computer: "s.d.test".into(),
+        };
+        let mut s = NtlmServer::new(
+            cfg,
+            std::sync::Arc::new(store),
+            Box::new(|b: &mut [u8]| b.fill(1)),
+            0,
+        );
+        let _ = s.step(None);
+        let _ = s.step(Some(data));
+    }
+}
