@@ -42,6 +42,14 @@ pub enum DriverError {
     /// The reply is not a DNS message.
     #[error("malformed dns reply: {0}")]
     Malformed(String),
+    /// A socket operation failed.
+    #[error("{op}: {source}")]
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// The error.
+        source: std::io::Error,
+    },
     /// The reply does not answer the question asked.
     #[error("dns reply does not match the query")]
     Mismatch,
@@ -190,8 +198,8 @@ fn failed(id: QueryId, detail: String, elapsed: Duration) -> Input {
     }
 }
 
-fn io_err(e: std::io::Error) -> DriverError {
-    DriverError::Malformed(format!("i/o: {e}"))
+fn io_err(op: &'static str) -> impl FnOnce(std::io::Error) -> DriverError {
+    move |source| DriverError::Io { op, source }
 }
 
 fn encode_query(name: &DomainName, rtype: RecordType) -> Result<(Vec<u8>, u16), DriverError> {
@@ -216,12 +224,12 @@ async fn udp_exchange(
     } else {
         (Ipv6Addr::UNSPECIFIED, 0).into()
     };
-    let sock = UdpSocket::bind(local).await.map_err(io_err)?;
-    sock.connect(server).await.map_err(io_err)?;
-    sock.send(wire).await.map_err(io_err)?;
+    let sock = UdpSocket::bind(local).await.map_err(io_err("udp bind"))?;
+    sock.connect(server).await.map_err(io_err("udp connect"))?;
+    sock.send(wire).await.map_err(io_err("udp send"))?;
     let mut buf = vec![0u8; MAX_MESSAGE];
     loop {
-        let n = sock.recv(&mut buf).await.map_err(io_err)?;
+        let n = sock.recv(&mut buf).await.map_err(io_err("udp receive"))?;
         let reply = buf.get(..n).unwrap_or_default();
         // Skip stray datagrams that are not the reply to this query's id.
         if reply.get(..2) == Some(&msg_id.to_be_bytes()[..]) {
@@ -235,16 +243,22 @@ async fn tcp_exchange(
     wire: &[u8],
     msg_id: u16,
 ) -> Result<Vec<u8>, DriverError> {
-    let mut s = TcpStream::connect(server).await.map_err(io_err)?;
+    let mut s = TcpStream::connect(server)
+        .await
+        .map_err(io_err("tcp connect (truncated udp reply)"))?;
     let len =
         u16::try_from(wire.len()).map_err(|_| DriverError::Malformed("query too long".into()))?;
     let mut framed = len.to_be_bytes().to_vec();
     framed.extend_from_slice(wire);
-    s.write_all(&framed).await.map_err(io_err)?;
+    s.write_all(&framed).await.map_err(io_err("tcp send"))?;
     let mut len = [0u8; 2];
-    s.read_exact(&mut len).await.map_err(io_err)?;
+    s.read_exact(&mut len)
+        .await
+        .map_err(io_err("tcp receive"))?;
     let mut reply = vec![0u8; usize::from(u16::from_be_bytes(len))];
-    s.read_exact(&mut reply).await.map_err(io_err)?;
+    s.read_exact(&mut reply)
+        .await
+        .map_err(io_err("tcp receive"))?;
     if reply.get(..2) != Some(&msg_id.to_be_bytes()[..]) {
         return Err(DriverError::Mismatch);
     }

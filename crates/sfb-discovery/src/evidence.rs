@@ -15,10 +15,13 @@ pub enum QueryOutcome {
     /// NOERROR with records of the asked type (possibly behind a CNAME chain).
     Answer,
     /// NXDOMAIN: the name does not exist.
+    #[serde(rename = "nxdomain")]
     NxDomain,
     /// NOERROR without records of the asked type (RFC 2308 §2.2).
+    #[serde(rename = "nodata")]
     NoData,
     /// SERVFAIL.
+    #[serde(rename = "servfail")]
     ServFail,
     /// REFUSED.
     Refused,

@@ -35,12 +35,16 @@ impl fmt::Display for RecordType {
 #[serde(rename_all = "snake_case")]
 pub enum Rcode {
     /// 0, no error (an answer, or NODATA when the answer section has nothing of the type).
+    #[serde(rename = "noerror")]
     NoError,
     /// 1, the server could not parse the query.
+    #[serde(rename = "formerr")]
     FormErr,
     /// 2, server failure.
+    #[serde(rename = "servfail")]
     ServFail,
     /// 3, the name does not exist.
+    #[serde(rename = "nxdomain")]
     NxDomain,
     /// 5, refused.
     Refused,
