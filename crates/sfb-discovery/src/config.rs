@@ -117,7 +117,7 @@ pub struct DiscoveryConfig {
     pub budget: Duration,
     /// Also ask the legacy `_sipinternal._tcp` SRV (only "if TCP is allowed").
     pub legacy_tcp: bool,
-    /// Also try the bare SIP domain as a last resort ([IMPL] pidgin-sipe).
+    /// Also try the bare SIP domain as a last resort (\[IMPL\] pidgin-sipe).
     pub bare_domain: bool,
     /// Stop after the first SIP tier (SRV, then A fallbacks) that yields an endpoint, as the
     /// client does; by default every tier is asked so the evidence is complete.

@@ -214,10 +214,7 @@ impl SipDomain {
         if user.is_empty() {
             return Err(SipUriError::EmptyUser);
         }
-        let host = hostpart
-            .split(|c| c == ';' || c == '?')
-            .next()
-            .unwrap_or_default();
+        let host = hostpart.split([';', '?']).next().unwrap_or_default();
         if host.contains(':') {
             return Err(SipUriError::PortNotAllowed);
         }

@@ -133,30 +133,10 @@ pub async fn discover(
                 tasks.abort_all();
                 return *result;
             }
-            None => {
-                tasks.abort_all();
-                // Unreachable by the plan's contract (Done comes before None); answer empty.
-                return empty_result(&mut plan);
-            }
+            // The plan returns Done before None, and this loop returns on Done.
+            None => unreachable!("discovery plan polled after Done"),
         }
     }
-}
-
-fn empty_result(plan: &mut Discovery) -> DiscoveryResult {
-    // Drive the plan past its budget so it hands back what it has.
-    let far = Instant::now() + Duration::from_secs(3600);
-    plan.handle_input(far, Input::Timeout);
-    while let Some(o) = plan.poll_output() {
-        if let Output::Done(r) = o {
-            return *r;
-        }
-    }
-    unreachable_result()
-}
-
-#[allow(clippy::panic)] // reason: a broken plan contract is a bug, not a runtime condition
-fn unreachable_result() -> DiscoveryResult {
-    panic!("discovery plan returned neither Done nor Timeout")
 }
 
 /// One query: UDP, one attempt; over TCP again when the reply is truncated (RFC 7766 §5).

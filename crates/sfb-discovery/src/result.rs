@@ -34,7 +34,7 @@ pub enum EndpointSource {
     HostSip,
     /// `sipexternal.<domain>` A/AAAA fallback.
     HostSipExternal,
-    /// The bare SIP domain ([IMPL] last resort).
+    /// The bare SIP domain (\[IMPL\] last resort).
     BareDomain,
     /// A manually configured server.
     Manual,

@@ -48,7 +48,7 @@ impl TrustPolicy {
         }
     }
 
-    /// [MSDOC] strict DNS naming: the SRV target must be in the SIP domain; [COMM] Lync 2010+
+    /// \[MSDOC\] strict DNS naming: the SRV target must be in the SIP domain; \[COMM\] Lync 2010+
     /// trust model: a server matches when it is in a trusted domain, directly or as a
     /// sub-domain. `chain` names the records that led to `host`, for the violation report.
     pub fn check(&self, host: &DomainName, chain: &str) -> TrustVerdict {

@@ -142,7 +142,7 @@ pub(super) fn result(d: &mut Discovery) -> DiscoveryResult {
     }
 }
 
-/// [RECON] probe rule (protocol.md §1.2): flag several SRV targets sharing a priority.
+/// \[RECON\] probe rule (protocol.md §1.2): flag several SRV targets sharing a priority.
 fn note_shared_priority(notes: &mut Vec<String>, name: &str, answers: &[SrvAnswer]) {
     let mut by_prio: BTreeMap<u16, usize> = BTreeMap::new();
     for a in answers.iter().filter(|a| a.host.is_some()) {

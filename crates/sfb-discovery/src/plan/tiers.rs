@@ -59,9 +59,9 @@ pub(super) struct Tier {
 
 /// The A/AAAA fallback table, host prefix and port in the order tried.
 ///
-/// [MSDOC] Lync 2013 "Determine DNS requirements" rows 6–8 (`sipinternal`, `sip`, `sipexternal`
-/// A records); ports from the Communicator Phone Edition docs [MSDOC] and KB 2619522 as cited by
-/// pidgin-sipe [IMPL]: `sipinternal:5061`, `sip:5061`, `sip:443`, `sipexternal:443`.
+/// \[MSDOC\] Lync 2013 "Determine DNS requirements" rows 6–8 (`sipinternal`, `sip`, `sipexternal`
+/// A records); ports from the Communicator Phone Edition docs \[MSDOC\] and KB 2619522 as cited by
+/// pidgin-sipe \[IMPL\]: `sipinternal:5061`, `sip:5061`, `sip:443`, `sipexternal:443`.
 pub(super) const HOST_FALLBACKS: [(&str, u16, EndpointSource, Location); 4] = [
     (
         "sipinternal",
