@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::*;
 use crate::config::ManualServer;
+use crate::record::RecordData;
 use crate::domain::SipDomain;
 use crate::result::{EndpointSource, Transport};
 use crate::srv::SrvRng;
