@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use super::*;
 use crate::config::ManualServer;
-use crate::record::RecordData;
 use crate::domain::SipDomain;
+use crate::record::RecordData;
 use crate::result::{EndpointSource, Transport};
 use crate::srv::SrvRng;
 use crate::trust::TrustVerdict;
