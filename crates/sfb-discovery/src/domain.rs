@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Longest name in presentation form, without the trailing dot (RFC 1035 §2.3.4: 255 octets on
 /// the wire, which is 253 characters of text).
@@ -73,6 +73,17 @@ pub struct DomainName(String);
 impl DomainName {
     /// Parses a host name. One trailing dot (the root) is accepted and dropped.
     pub fn parse(input: &str) -> Result<Self, DomainError> {
+        Self::parse_inner(input, false)
+    }
+
+    /// Parses a query name: a host name, optionally preceded by SRV service and protocol
+    /// labels (`_sipinternaltls._tcp.contoso.com`, RFC 2782; RFC 2181 §11 allows any octet in
+    /// DNS labels, this crate only admits `_` + LDH as leading labels).
+    pub fn parse_query_name(input: &str) -> Result<Self, DomainError> {
+        Self::parse_inner(input, true)
+    }
+
+    fn parse_inner(input: &str, service_labels: bool) -> Result<Self, DomainError> {
         let name = input.strip_suffix('.').unwrap_or(input);
         if name.is_empty() {
             return Err(DomainError::Empty);
@@ -82,10 +93,21 @@ impl DomainName {
         }
         let mut offset = 0;
         let mut last = "";
+        let mut leading = service_labels;
         for (index, label) in name.split('.').enumerate() {
-            check_label(label, index, offset)?;
+            match label.strip_prefix('_') {
+                Some(rest) if leading => check_label(rest, index, offset + 1)?,
+                _ => {
+                    leading = false;
+                    check_label(label, index, offset)?;
+                }
+            }
             offset += label.len() + 1;
             last = label;
+        }
+        if leading {
+            // Nothing but service labels: no host part.
+            return Err(DomainError::InvalidChar { ch: '_', offset: 0 });
         }
         if last.bytes().all(|b| b.is_ascii_digit()) {
             return Err(DomainError::NumericTld);
@@ -151,6 +173,13 @@ impl Serialize for DomainName {
     }
 }
 
+impl<'de> Deserialize<'de> for DomainName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse_query_name(&s).map_err(serde::de::Error::custom)
+    }
+}
+
 impl std::str::FromStr for DomainName {
     type Err = DomainError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -188,7 +217,7 @@ pub enum SipUriError {
 }
 
 /// The SIP domain of a sign-in address: the host part of `sip:user@domain`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SipDomain(DomainName);
 
@@ -291,6 +320,28 @@ mod tests {
         assert_eq!(
             DomainName::parse("a b.com"),
             Err(DomainError::InvalidChar { ch: ' ', offset: 1 })
+        );
+    }
+
+    #[test]
+    fn service_labels_only_in_query_names() {
+        let n = DomainName::parse_query_name("_SIP._tls.Contoso.com").unwrap();
+        assert_eq!(n.as_str(), "_sip._tls.contoso.com");
+        assert_eq!(
+            DomainName::parse("_sip._tls.contoso.com"),
+            Err(DomainError::InvalidChar { ch: '_', offset: 0 })
+        );
+        assert_eq!(
+            DomainName::parse_query_name("a._tls.com"),
+            Err(DomainError::InvalidChar { ch: '_', offset: 2 })
+        );
+        assert_eq!(
+            DomainName::parse_query_name("_sip._tls"),
+            Err(DomainError::InvalidChar { ch: '_', offset: 0 })
+        );
+        assert_eq!(
+            DomainName::parse_query_name("_.contoso.com"),
+            Err(DomainError::EmptyLabel { index: 0 })
         );
     }
 

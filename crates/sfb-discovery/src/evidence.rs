@@ -3,13 +3,13 @@
 //! These types are serialisable (snake_case) so the CLI's `--json` and the sign-in trace can
 //! carry them unchanged; they may later move to `sfb-trace`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::DomainName;
 use crate::record::{Rcode, Record, RecordType};
 
 /// How one query ended, as the wire said (no resolver cache in between).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum QueryOutcome {
     /// NOERROR with records of the asked type (possibly behind a CNAME chain).
@@ -59,7 +59,7 @@ impl QueryOutcome {
 }
 
 /// The evidence of one DNS query.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueryEvidence {
     /// The query's id in the plan (the order of issue).
     pub id: u64,

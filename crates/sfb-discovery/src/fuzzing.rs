@@ -10,6 +10,7 @@ pub fn sip_uri(data: &[u8]) {
     if let Ok(s) = std::str::from_utf8(data) {
         let _ = SipDomain::from_sip_uri(s);
         let _ = DomainName::parse(s);
+        let _ = DomainName::parse_query_name(s);
         let _ = ManualServer::parse(s);
     }
 }

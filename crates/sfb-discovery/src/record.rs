@@ -4,12 +4,12 @@
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::DomainName;
 
 /// Query types the plan asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum RecordType {
     /// IPv4 address (RFC 1035).
@@ -31,7 +31,7 @@ impl fmt::Display for RecordType {
 }
 
 /// The response code of an answer (RFC 1035 §4.1.1, RFC 6895 §2.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rcode {
     /// 0, no error (an answer, or NODATA when the answer section has nothing of the type).
@@ -67,7 +67,7 @@ impl Rcode {
 }
 
 /// The data of one resource record, as far as the plan needs it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum RecordData {
     /// An IPv4 address.
@@ -112,7 +112,7 @@ pub enum RecordData {
 }
 
 /// One resource record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     /// Owner name in lower case without the trailing dot (SRV owners hold `_` labels, so this
     /// is plain text, compared only against names the plan built itself).

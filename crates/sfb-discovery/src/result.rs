@@ -2,14 +2,14 @@
 
 use std::net::IpAddr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::{DomainName, SipDomain};
 use crate::evidence::QueryEvidence;
 use crate::trust::TrustVerdict;
 
 /// Transport of a SIP endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Transport {
     /// SIP over TLS.
@@ -19,7 +19,7 @@ pub enum Transport {
 }
 
 /// Which record of the plan an endpoint came from, in the client's order (protocol.md §1.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EndpointSource {
     /// `_sipinternaltls._tcp.<domain>` SRV.
@@ -41,7 +41,7 @@ pub enum EndpointSource {
 }
 
 /// Inside or outside the corporate network, as the record's name implies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Location {
     /// Internal (Front End pool or Director).
@@ -53,7 +53,7 @@ pub enum Location {
 }
 
 /// One candidate SIP endpoint, to be tried in the order of [`DiscoveryResult::endpoints`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Endpoint {
     /// Host to connect to (and to check the certificate against).
     pub host: String,
@@ -84,7 +84,7 @@ pub struct Endpoint {
 
 /// An autodiscover host (`lyncdiscoverinternal.<d>`, `lyncdiscover.<d>`): here only whether it
 /// resolves; the HTTP part runs later.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AutodiscoverHost {
     /// Host name.
     pub host: DomainName,
@@ -102,7 +102,7 @@ pub struct AutodiscoverHost {
 }
 
 /// The outcome of a discovery.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiscoveryResult {
     /// The SIP domain.
     pub sip_domain: SipDomain,

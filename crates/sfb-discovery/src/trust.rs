@@ -1,6 +1,6 @@
 //! The strict DNS naming rule and the Lync 2010+ trust model (protocol.md §1.3).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::{DomainName, SipDomain};
 
@@ -12,7 +12,7 @@ pub struct TrustPolicy {
 }
 
 /// The verdict on one endpoint's host.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "verdict")]
 pub enum TrustVerdict {
     /// The host is the SIP domain or under it.

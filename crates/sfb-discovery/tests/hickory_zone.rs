@@ -100,6 +100,9 @@ async fn full_plan_in_documented_order() {
     assert_eq!(ev0["rtype"], "A");
     assert_eq!(ev0["outcome"]["kind"], "nxdomain");
     assert!(ev0["duration_ms"].is_u64());
+    // The JSON reads back into the same result (for traces written to disk).
+    let back: sfb_discovery::DiscoveryResult = serde_json::from_value(json).unwrap();
+    assert_eq!(back, r);
 }
 
 #[tokio::test]
