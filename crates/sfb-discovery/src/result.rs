@@ -112,6 +112,10 @@ pub struct DiscoveryResult {
     pub endpoints: Vec<Endpoint>,
     /// Every query, in the order of issue.
     pub evidence: Vec<QueryEvidence>,
+    /// The per-query timeout used, milliseconds (one attempt per query).
+    pub query_timeout_ms: u64,
+    /// The total discovery budget used, milliseconds.
+    pub budget_ms: u64,
     /// Did the total budget run out before the plan finished?
     pub budget_exhausted: bool,
     /// Tiers never started (budget, or `stop_at_first_sip_tier`).

@@ -166,6 +166,39 @@ mod tests {
     }
 
     #[test]
+    fn output_is_a_permutation_sorted_by_priority() {
+        let mut rng = SplitMix64::new(3);
+        for round in 0..500 {
+            let n = rng.uniform_inclusive(12) as usize;
+            let recs: Vec<SrvTarget<usize>> = (0..n)
+                .map(|i| SrvTarget {
+                    priority: rng.uniform_inclusive(3) as u16,
+                    weight: [0, 1, 10, 65535][rng.uniform_inclusive(3) as usize],
+                    item: i,
+                })
+                .collect();
+            let out = order_srv(recs.clone(), &mut rng);
+            let mut ids: Vec<usize> = out.iter().map(|r| r.item).collect();
+            ids.sort_unstable();
+            assert_eq!(ids, (0..n).collect::<Vec<_>>(), "round {round}");
+            assert!(out.windows(2).all(|w| w[0].priority <= w[1].priority));
+        }
+    }
+
+    #[test]
+    fn weights_bias_the_first_pick() {
+        // 90 vs 10: over many seeds the heavy record comes first about 90% of the time.
+        let mut heavy_first = 0;
+        for seed in 0..2000 {
+            let recs = vec![t(0, 10, "light"), t(0, 90, "heavy")];
+            if order_srv(recs, &mut SplitMix64::new(seed))[0].item == "heavy" {
+                heavy_first += 1;
+            }
+        }
+        assert!((1700..1900).contains(&heavy_first), "{heavy_first}");
+    }
+
+    #[test]
     fn splitmix_stays_in_range_and_spreads() {
         let mut rng = SplitMix64::new(7);
         let mut seen = [0u32; 4];

@@ -136,6 +136,8 @@ pub(super) fn result(d: &mut Discovery) -> DiscoveryResult {
         autodiscover,
         endpoints,
         evidence: d.evidence.clone(),
+        query_timeout_ms: millis(d.config.query_timeout),
+        budget_ms: millis(d.config.budget),
         budget_exhausted: d.budget_exhausted,
         skipped_tiers,
         notes,
@@ -153,4 +155,8 @@ fn note_shared_priority(notes: &mut Vec<String>, name: &str, answers: &[SrvAnswe
             "{name} SRV: {n} targets share priority {prio}; order among them is weighted random"
         ));
     }
+}
+
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
