@@ -100,12 +100,22 @@ struct PendingQuery {
 struct HostLookup {
     v4: Option<Vec<IpAddr>>,
     v6: Option<Vec<IpAddr>>,
-    cname_chain: Vec<DomainName>,
+    /// CNAMEs followed by the A lookup, and by the AAAA lookup.
+    chain_v4: Vec<DomainName>,
+    chain_v6: Vec<DomainName>,
 }
 
 impl HostLookup {
     fn is_done(&self) -> bool {
         self.v4.is_some() && self.v6.is_some()
+    }
+    /// The CNAME chain: the A lookup's, or the AAAA lookup's when A followed none.
+    fn cname_chain(&self) -> &[DomainName] {
+        if self.chain_v4.is_empty() {
+            &self.chain_v6
+        } else {
+            &self.chain_v4
+        }
     }
     fn addresses(&self) -> Vec<IpAddr> {
         let mut v = self.v4.clone().unwrap_or_default();

@@ -56,10 +56,12 @@ impl Discovery {
         }
         match q.purpose {
             Purpose::Address { host, hops } => {
-                if let Some(h) = self.hosts.get_mut(host)
-                    && (h.cname_chain.is_empty() || q.rtype == RecordType::A)
-                {
-                    h.cname_chain.extend(walk.chain.iter().cloned());
+                if let Some(h) = self.hosts.get_mut(host) {
+                    let chain = match q.rtype {
+                        RecordType::Aaaa => &mut h.chain_v6,
+                        _ => &mut h.chain_v4,
+                    };
+                    chain.extend(walk.chain.iter().cloned());
                 }
                 let hops = hops + walk.chain.len();
                 // A CNAME whose target the server did not resolve: ask for the target (RFC 1034

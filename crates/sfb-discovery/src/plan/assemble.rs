@@ -56,7 +56,7 @@ pub(super) fn result(d: &mut Discovery) -> DiscoveryResult {
                     record,
                     location: s.location,
                     addresses: h.addresses(),
-                    cname_chain: h.cname_chain.clone(),
+                    cname_chain: h.cname_chain().to_vec(),
                     priority: Some(t.priority),
                     weight: Some(t.weight),
                 });
@@ -68,9 +68,9 @@ pub(super) fn result(d: &mut Discovery) -> DiscoveryResult {
             };
             let addresses = h.addresses();
             if tier.kind == TierKind::Autodiscover {
-                let end = h.cname_chain.last().unwrap_or(&e.name);
+                let end = h.cname_chain().last().unwrap_or(&e.name);
                 let chain = std::iter::once(e.name.to_string())
-                    .chain(h.cname_chain.iter().map(|c| format!("CNAME -> {c}")))
+                    .chain(h.cname_chain().iter().map(|c| format!("CNAME -> {c}")))
                     .collect::<Vec<_>>()
                     .join(" ");
                 autodiscover.push(AutodiscoverHost {
@@ -78,7 +78,7 @@ pub(super) fn result(d: &mut Discovery) -> DiscoveryResult {
                     location: e.location,
                     exists: !addresses.is_empty(),
                     addresses,
-                    cname_chain: h.cname_chain.clone(),
+                    cname_chain: h.cname_chain().to_vec(),
                     trust: d.trust.check(end, &chain),
                 });
                 continue;
@@ -102,7 +102,7 @@ pub(super) fn result(d: &mut Discovery) -> DiscoveryResult {
                 record: format!("{} A/AAAA -> {}:{}", e.name, e.name, e.port),
                 location: e.location,
                 addresses,
-                cname_chain: h.cname_chain.clone(),
+                cname_chain: h.cname_chain().to_vec(),
                 priority: None,
                 weight: None,
             });

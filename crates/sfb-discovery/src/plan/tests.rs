@@ -662,3 +662,48 @@ fn late_and_unknown_answers_are_ignored() {
     }
     assert_eq!(labels.first(), Some(&"timeout"));
 }
+
+#[test]
+fn cname_chain_recorded_once_whatever_the_answer_order() {
+    let mut cfg = config();
+    cfg.manual_server = Some(ManualServer::parse("sip.contoso.test").unwrap());
+    let now = Instant::now();
+    let mut plan = Discovery::new(cfg, Box::new(Zero), now);
+    let mut queries = Vec::new();
+    while let Some(Output::Query { id, rtype, .. }) = plan.poll_output() {
+        queries.push((id, rtype));
+    }
+    // AAAA first, then A; both through the same alias.
+    queries.reverse();
+    for (id, rtype) in queries {
+        let addr = if rtype == RecordType::A {
+            "192.0.2.1"
+        } else {
+            "2001:db8::1"
+        };
+        let answers = vec![
+            cname("sip.contoso.test", "pool.contoso.test"),
+            a("pool.contoso.test", addr),
+        ];
+        let elapsed = Duration::from_millis(1);
+        let input = Input::Answer {
+            id,
+            rcode: Rcode::NoError,
+            answers,
+            authority: vec![],
+            elapsed,
+        };
+        plan.handle_input(now, input);
+    }
+    let Some(Output::Done(r)) = plan.poll_output() else {
+        panic!("not done")
+    };
+    let e = &r.endpoints[0];
+    assert_eq!(e.cname_chain, [d("pool.contoso.test")]);
+    let addrs: Vec<String> = e.addresses.iter().map(|a| a.to_string()).collect();
+    assert_eq!(
+        addrs,
+        ["192.0.2.1", "2001:db8::1"],
+        "A first, whatever the arrival order"
+    );
+}
