@@ -1,0 +1,47 @@
+//! `sfb`: the headless Skype for Business client.
+//!
+//! Subcommands (see `docs/cli.md`): `sip parse` decodes and validates one SIP message. The
+//! sign-in subcommands (`discover`, `signin`, `lab`) arrive with their crates.
+//!
+//! Exit codes: 0 success, 1 the operation ran and failed, 2 usage error, 3 internal error;
+//! `sip parse` uses 65 (data error) for an invalid message.
+
+// A command-line tool talks to its user on stdout and stderr.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod sip_parse;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// The headless Skype for Business / Lync client.
+#[derive(Parser)]
+#[command(name = "sfb", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// SIP message tools.
+    Sip {
+        #[command(subcommand)]
+        command: SipCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SipCommand {
+    /// Decode and validate one SIP message (datagram semantics), or a TCP/TLS stream of them.
+    Parse(sip_parse::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Sip {
+            command: SipCommand::Parse(args),
+        } => sip_parse::run(&args),
+    }
+}
