@@ -9,7 +9,7 @@
 // A command-line tool talks to its user on stdout and stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-mod sip_parse;
+mod discover;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -24,24 +24,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// SIP message tools.
-    Sip {
-        #[command(subcommand)]
-        command: SipCommand,
-    },
-}
-
-#[derive(Subcommand)]
-enum SipCommand {
-    /// Decode and validate one SIP message (datagram semantics), or a TCP/TLS stream of them.
-    Parse(sip_parse::Args),
+    /// Step 1 only: the DNS lookup plan, endpoints in order, trust verdicts, evidence.
+    Discover(discover::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Sip {
-            command: SipCommand::Parse(args),
-        } => sip_parse::run(&args),
+        Command::Discover(args) => discover::run(&args),
     }
 }
