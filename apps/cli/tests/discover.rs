@@ -1,5 +1,8 @@
 //! `sfb discover` end to end against a real dnsmasq on loopback (an independent DNS server).
 
+// A missing peer is reported on stderr when it may be skipped.
+#![allow(clippy::print_stderr)]
+
 use std::net::UdpSocket;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
