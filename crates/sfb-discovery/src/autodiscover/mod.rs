@@ -1,0 +1,23 @@
+//! Lync autodiscover ([MS-OCDISCWS]): documents and a sans-IO walker.
+//!
+//! - [`Document`] reads the XML and JSON documents under explicit [`DocumentLimits`].
+//! - [`Autodiscover`] walks `lyncdiscoverinternal.<domain>` then `lyncdiscover.<domain>`, each over
+//!   HTTPS and HTTP, follows `Redirect` links (bounded, with loop detection) to the `User`
+//!   resource, and asks for a WebTicket when the User resource answers 401.
+//!
+//! Nothing here does I/O or reads a clock: the walker emits [`Output::HttpGet`] and
+//! [`Output::NeedWebTicket`] and is fed [`Input`]s by a driver.
+
+mod document;
+#[doc(hidden)]
+pub mod fuzzing;
+mod json;
+mod url;
+mod walker;
+mod xml;
+
+pub use document::{
+    AccessKind, AccessLocation, Document, DocumentError, DocumentFormat, DocumentLimits, Link,
+    MEDIA_TYPE_JSON, MEDIA_TYPE_XML, ResourceKind, SipAccess,
+};
+pub use url::{HostName, HttpUrl, MAX_HOST_LEN, MAX_URL_LEN, Scheme, SipAddress, UrlError};
