@@ -8,16 +8,26 @@
 //! Nothing here does I/O or reads a clock: the walker emits [`Output::HttpGet`] and
 //! [`Output::NeedWebTicket`] and is fed [`Input`]s by a driver.
 
+mod challenge;
 mod document;
 #[doc(hidden)]
 pub mod fuzzing;
 mod json;
+mod result;
 mod url;
 mod walker;
 mod xml;
 
+pub use challenge::{OAuthChallenge, UserChallenge};
 pub use document::{
     AccessKind, AccessLocation, Document, DocumentError, DocumentFormat, DocumentLimits, Link,
     MEDIA_TYPE_JSON, MEDIA_TYPE_XML, ResourceKind, SipAccess,
 };
+pub use result::{
+    AutodiscoverFault, AutodiscoverResult, ExchangeOutcome, HttpExchange, HttpFailure, RequestId,
+    RequestPurpose, Verdict, Warning,
+};
 pub use url::{HostName, HttpUrl, MAX_HOST_LEN, MAX_URL_LEN, Scheme, SipAddress, UrlError};
+pub use walker::{
+    Autodiscover, AutodiscoverConfig, HeaderValue, Input, InputError, Output, WebTicket,
+};

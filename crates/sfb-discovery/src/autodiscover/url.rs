@@ -14,7 +14,8 @@ pub const MAX_URL_LEN: usize = 2048;
 pub const MAX_HOST_LEN: usize = 253;
 
 /// Why a URL, a host name or a SIP address was rejected.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Error, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum UrlError {
     /// The text is longer than [`MAX_URL_LEN`].
     #[error("url is {len} bytes long, limit is {limit}")]
