@@ -595,3 +595,24 @@ fn disabled_first_hops_finish_immediately() {
     assert!(log.requests.is_empty());
     assert_eq!(result.verdict, Verdict::NotFound { last_error: None });
 }
+
+#[test]
+fn loop_detection_and_budget_are_per_chain() {
+    let r = |i: usize| format!("https://r{i}.contoso.com/root");
+    let x = "https://x.contoso.com/root";
+    let web = online_web()
+        .route(INT_HTTPS, redirect_to(&r(0)))
+        .route(&r(0), redirect_to(&r(1)))
+        .route(&r(1), redirect_to(x))
+        .route(x, redirect_to(ONLINE_ROOT))
+        .route(EXT_HTTPS, redirect_to(x))
+        .ticket();
+    let config = AutodiscoverConfig {
+        max_redirects: 3,
+        ..AutodiscoverConfig::default()
+    };
+    let (result, log) = web.run(config);
+    // internal: r0, r1, x, then the fourth redirect is refused; external: x again, then found
+    assert_eq!(result.verdict, Verdict::Found, "{:?}", log.requests);
+    assert_eq!(log.requests.iter().filter(|u| *u == x).count(), 2);
+}

@@ -12,6 +12,7 @@ mod challenge;
 mod document;
 #[doc(hidden)]
 pub mod fuzzing;
+mod io;
 mod json;
 mod result;
 mod url;
@@ -23,11 +24,10 @@ pub use document::{
     AccessKind, AccessLocation, Document, DocumentError, DocumentFormat, DocumentLimits, Link,
     MEDIA_TYPE_JSON, MEDIA_TYPE_XML, ResourceKind, SipAccess,
 };
+pub use io::{AutodiscoverConfig, HeaderValue, Input, InputError, Output, WebTicket};
 pub use result::{
     AutodiscoverFault, AutodiscoverResult, ExchangeOutcome, HttpExchange, HttpFailure, RequestId,
     RequestPurpose, Verdict, Warning,
 };
 pub use url::{HostName, HttpUrl, MAX_HOST_LEN, MAX_URL_LEN, Scheme, SipAddress, UrlError};
-pub use walker::{
-    Autodiscover, AutodiscoverConfig, HeaderValue, Input, InputError, Output, WebTicket,
-};
+pub use walker::Autodiscover;
