@@ -5,13 +5,16 @@
 //!   HTTPS and HTTP, follows `Redirect` links (bounded, with loop detection) to the `User`
 //!   resource, and asks for a WebTicket when the User resource answers 401.
 //!
-//! Nothing here does I/O or reads a clock: the walker emits [`Output::HttpGet`] and
-//! [`Output::NeedWebTicket`] and is fed [`Input`]s by a driver.
+//! The walker does no I/O and reads no clock: it emits [`Output::HttpGet`] and
+//! [`Output::NeedWebTicket`] and is fed [`Input`]s by a driver. [`HttpDriver`] is such a driver
+//! (tokio, rustls with the ring provider, a minimal HTTP/1.1 client); it holds no protocol logic.
 
 mod challenge;
 mod document;
+mod driver;
 #[doc(hidden)]
 pub mod fuzzing;
+mod http1;
 mod io;
 mod json;
 mod result;
@@ -24,6 +27,7 @@ pub use document::{
     AccessKind, AccessLocation, Document, DocumentError, DocumentFormat, DocumentLimits, Link,
     MEDIA_TYPE_JSON, MEDIA_TYPE_XML, ResourceKind, SipAccess,
 };
+pub use driver::HttpDriver;
 pub use io::{AutodiscoverConfig, HeaderValue, Input, InputError, Output, WebTicket};
 pub use result::{
     AutodiscoverFault, AutodiscoverResult, ExchangeOutcome, HttpExchange, HttpFailure, RequestId,

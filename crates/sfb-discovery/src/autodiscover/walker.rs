@@ -491,6 +491,27 @@ impl Autodiscover {
         self.finish_with(verdict, Vec::new());
     }
 
+    /// Ends the walk early (the driver lost a request): the result so far, verdict not found.
+    pub(crate) fn abandon(mut self) -> AutodiscoverResult {
+        self.out.clear();
+        self.finish(Verdict::NotFound {
+            last_error: self.last_fault.clone(),
+        });
+        match self.out.pop_front() {
+            Some(Output::Done(result)) => result,
+            // finish() always queues Done; this arm only satisfies the type.
+            _ => AutodiscoverResult {
+                sip_address: self.sip.to_string(),
+                verdict: Verdict::NotFound { last_error: None },
+                access_location: None,
+                sip_access: Vec::new(),
+                links: Vec::new(),
+                warnings: Vec::new(),
+                evidence: Vec::new(),
+            },
+        }
+    }
+
     fn finish_with(&mut self, verdict: Verdict, sip_access: Vec<SipAccess>) {
         self.state = State::Finished;
         self.out.push_back(Output::Done(AutodiscoverResult {
