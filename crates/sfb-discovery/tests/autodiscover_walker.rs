@@ -616,3 +616,45 @@ fn loop_detection_and_budget_are_per_chain() {
     assert_eq!(result.verdict, Verdict::Found, "{:?}", log.requests);
     assert_eq!(log.requests.iter().filter(|u| *u == x).count(), 2);
 }
+
+#[test]
+fn scripted_garbage_walks_always_end() {
+    // Deterministic pseudo-random scripts (xorshift), plus the sample documents as bodies.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let samples = [
+        file("root.xml"),
+        file("root_redirect.xml"),
+        file("user.xml"),
+        file("user_redirect.xml"),
+    ];
+    let mut longest = 0;
+    for round in 0..2000 {
+        let mut script = Vec::new();
+        for _ in 0..40 {
+            let r = next();
+            script.push(r as u8);
+            if r & 0x100 != 0 {
+                let sample = &samples[(r >> 20) as usize % samples.len()];
+                let len = sample.len().min(255 * 16);
+                script.push((len / 16) as u8);
+                script.extend_from_slice(&sample[..(len / 16) * 16]);
+            } else {
+                script.push((r >> 24) as u8 % 4);
+                script.extend((0..64).map(|_| next() as u8));
+            }
+        }
+        let steps = sfb_discovery::autodiscover::fuzzing::walk(&script);
+        assert!(steps < 256, "round {round}: walk did not end");
+        longest = longest.max(steps);
+    }
+    assert!(
+        longest > 4,
+        "scripts never got past the first hop: {longest}"
+    );
+}

@@ -110,7 +110,7 @@ impl HttpDriver {
                 }
                 // A request task panicked or was cancelled: nothing sensible can follow.
                 Some(Err(_)) | None => {
-                    return walker_abandoned(walker);
+                    return walker.abandon();
                 }
             }
         }
@@ -202,9 +202,4 @@ impl HttpDriver {
         }
         Err(last)
     }
-}
-
-/// The walker still waits but no request is left to answer it: fail what is outstanding.
-fn walker_abandoned(walker: Autodiscover) -> AutodiscoverResult {
-    walker.abandon()
 }
