@@ -56,7 +56,29 @@ enum State {
     Finished,
 }
 
-/// The autodiscover state machine. See the module documentation for the run loop.
+/// The autodiscover state machine.
+///
+/// ```
+/// use sfb_discovery::autodiscover::{
+///     Autodiscover, AutodiscoverConfig, HttpFailure, Input, Output, SipAddress, Verdict,
+/// };
+///
+/// let sip = SipAddress::parse("sip:alice@contoso.com").unwrap();
+/// let mut walker = Autodiscover::new(sip, AutodiscoverConfig::default());
+/// let result = loop {
+///     match walker.poll_output() {
+///         // A real driver performs the GET; here no name resolves.
+///         Some(Output::HttpGet { id, .. }) => walker
+///             .handle_input(Input::HttpError { id, error: HttpFailure::NameNotResolved, elapsed: None })
+///             .unwrap(),
+///         Some(Output::NeedWebTicket { .. }) => walker.handle_input(Input::WebTicket(None)).unwrap(),
+///         Some(Output::Done(result)) => break result,
+///         None => unreachable!("every request was answered"),
+///     }
+/// };
+/// assert!(matches!(result.verdict, Verdict::NotFound { .. }));
+/// assert_eq!(result.evidence.len(), 4); // two names, each over HTTPS and HTTP
+/// ```
 pub struct Autodiscover {
     config: AutodiscoverConfig,
     sip: SipAddress,
