@@ -186,6 +186,9 @@ impl Autodiscover {
                 self.on_hop(p, Hop::Failed(fault));
             }
             Input::WebTicket(ticket) => {
+                if !matches!(self.state, State::Ticket { .. }) {
+                    return Err(InputError::UnexpectedWebTicket);
+                }
                 let State::Ticket {
                     user_url,
                     challenge,
