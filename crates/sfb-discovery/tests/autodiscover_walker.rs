@@ -590,6 +590,18 @@ fn misuse_is_reported() {
                 .unwrap(),
             Some(Output::Done(result)) => {
                 assert_eq!(result.evidence.len(), 4);
+                assert!(
+                    !result
+                        .evidence
+                        .iter()
+                        .any(|e| e.outcome == ExchangeOutcome::Pending)
+                );
+                assert!(matches!(
+                    result.verdict,
+                    Verdict::NotFound {
+                        last_error: Some(_)
+                    }
+                ));
                 break;
             }
             other => panic!("{other:?}"),
