@@ -689,3 +689,23 @@ fn scripted_garbage_walks_always_end() {
         "scripts never got past the first hop: {longest}"
     );
 }
+
+#[test]
+fn https_to_an_ip_literal_is_refused() {
+    let web = Web::default().route(INT_HTTPS, redirect_to("https://[2001:db8::1]/root"));
+    let config = AutodiscoverConfig {
+        external: false,
+        ..AutodiscoverConfig::default()
+    };
+    let (result, log) = web.run(config);
+    assert_eq!(log.requests, [INT_HTTPS, INT_HTTP]);
+    assert!(matches!(
+        result.verdict,
+        Verdict::Error {
+            cause: AutodiscoverFault::InvalidHref {
+                error: sfb_discovery::autodiscover::UrlError::InvalidHost,
+                ..
+            }
+        }
+    ));
+}

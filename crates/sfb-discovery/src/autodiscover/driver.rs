@@ -19,7 +19,7 @@ use tokio_rustls::TlsConnector;
 use super::http1;
 use super::io::{HeaderValue, Input, Output, WebTicket};
 use super::result::{AutodiscoverResult, HttpFailure, RequestId};
-use super::url::{HostName, HttpUrl};
+use super::url::{HostName, HttpUrl, Scheme};
 use super::walker::Autodiscover;
 
 /// Connection settings of the driver.
@@ -157,6 +157,11 @@ impl HttpDriver {
         headers: &[(&'static str, HeaderValue)],
         tls_name: Option<HostName>,
     ) -> Result<http1::Response, HttpFailure> {
+        if url.scheme() == Scheme::Https && tls_name.is_none() {
+            return Err(HttpFailure::TlsFailed {
+                detail: "no dns name to validate the certificate against".into(),
+            });
+        }
         let tcp = self.connect(url).await?;
         match tls_name {
             None => {

@@ -24,7 +24,7 @@ use super::result::{
     AutodiscoverFault, AutodiscoverResult, ExchangeOutcome, HttpExchange, RequestId,
     RequestPurpose, Verdict, Warning,
 };
-use super::url::{HostName, HttpUrl, Scheme, SipAddress};
+use super::url::{HostName, HttpUrl, Scheme, SipAddress, UrlError};
 
 /// What a response or failure means for the chain.
 enum Hop {
@@ -458,6 +458,15 @@ impl Autodiscover {
                 });
             }
         };
+        // HTTPS needs a DNS name to validate the certificate against; IP literals are refused.
+        if url.scheme() == Scheme::Https && HostName::parse(url.host()).is_err() {
+            let href = link.href.chars().take(256).collect();
+            return self.chain_failed(AutodiscoverFault::InvalidHref {
+                token: link.token.clone(),
+                href,
+                error: UrlError::InvalidHost,
+            });
+        }
         if purpose == RequestPurpose::Redirect {
             self.redirects += 1;
             if self.redirects > self.config.max_redirects {
