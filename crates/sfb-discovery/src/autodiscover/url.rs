@@ -167,13 +167,15 @@ impl Serialize for HttpUrl {
     }
 }
 
-/// A DNS host name: 1..=253 bytes of letters, digits, `-` and `.`, stored lower-case.
+/// A DNS host name: 1..=253 bytes of letters, digits, `-`, `_` (seen in internal names) and `.`,
+/// stored lower-case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct HostName(String);
 
 impl HostName {
-    /// Parses a host name (RFC 1123 §2.1 letters, digits, hyphen; labels of 1..=63 bytes).
+    /// Parses a host name (RFC 1123 §2.1 letters, digits, hyphen, plus underscore; labels of
+    /// 1..=63 bytes; one trailing dot is dropped).
     pub fn parse(text: &str) -> Result<Self, UrlError> {
         let bytes = text.as_bytes();
         let text = text.strip_suffix('.').unwrap_or(text);

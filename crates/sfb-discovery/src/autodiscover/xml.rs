@@ -230,6 +230,22 @@ mod tests {
         assert_eq!(doc.link("USER").unwrap().href, "https://a.example/u");
     }
 
+    /// Microsoft's published sample has `token =` and padded fqdn values; both must be read.
+    #[test]
+    fn tolerates_the_published_sample_quirks() {
+        let doc = parse_str(
+            r#"<AutodiscoverResponse AccessLocation="External"><User>
+            <SipClientInternalAccess fqdn=" pool01.contoso.com" port="443"/>
+            <SipClientExternalAccess fqdn="sip.contoso.com " port=" 443"/>
+            <Link token ="External/Autodiscover" href="https://w/root"/></User></AutodiscoverResponse>"#,
+        )
+        .unwrap();
+        assert_eq!(doc.sip_access[0].fqdn.as_str(), "pool01.contoso.com");
+        assert_eq!(doc.sip_access[1].fqdn.as_str(), "sip.contoso.com");
+        assert_eq!(doc.sip_access[1].port, 443);
+        assert_eq!(doc.links[0].token, "External/Autodiscover");
+    }
+
     #[test]
     fn links_outside_a_resource_are_ignored() {
         let doc = parse_str(
