@@ -709,3 +709,31 @@ fn https_to_an_ip_literal_is_refused() {
         }
     ));
 }
+
+#[test]
+fn sip_server_outside_the_sip_domain_is_flagged() {
+    let user = r#"<AutodiscoverResponse AccessLocation="External"><User>
+        <SipClientExternalAccess fqdn="sipdir.online.lync.com" port="443"/>
+        <SipClientInternalAccess fqdn="notcontoso.com" port="443"/>
+        <SipServerExternalAccess fqdn="sip.contoso.com" port="5061"/></User></AutodiscoverResponse>"#;
+    let web = online_web()
+        .route(
+            &format!("{USER} +ticket"),
+            Reply::Doc(XML, user.as_bytes().to_vec()),
+        )
+        .ticket();
+    let (result, _) = web.run(AutodiscoverConfig::default());
+    assert_eq!(result.verdict, Verdict::Found);
+    let flagged: Vec<String> = result
+        .warnings
+        .iter()
+        .map(|w| match w {
+            Warning::SipServerOutsideDomain { fqdn, .. } => fqdn.to_string(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(flagged, ["sipdir.online.lync.com", "notcontoso.com"]);
+    let json = serde_json::to_value(&result.warnings).unwrap();
+    assert_eq!(json[0]["kind"], "sip_server_outside_domain");
+    assert_eq!(json[0]["element"], "client_external");
+}

@@ -249,6 +249,15 @@ pub enum Warning {
         /// The target.
         url: HttpUrl,
     },
+    /// A SIP access FQDN is not the SIP domain or under it: Lync 2010+ clients ask the user
+    /// whether to trust it (protocol.md §1.3, trust model), unless the domain is in
+    /// `TrustModelData`.
+    SipServerOutsideDomain {
+        /// Which element.
+        element: AccessKind,
+        /// The FQDN.
+        fqdn: HostName,
+    },
 }
 
 /// The verdict of the autodiscover step.
@@ -314,17 +323,71 @@ pub struct AutodiscoverResult {
 
 impl AutodiscoverResult {
     /// The endpoints a desktop client connects to, in order: `SipClientInternalAccess` then
-    /// `SipClientExternalAccess`; `AccessLocation` keeps only the matching one
-    /// ([MS-OCDISCWS] 2.2.2: `SipServer*Access` is reserved).
+    /// `SipClientExternalAccess`; `AccessLocation` keeps only the matching one, unless the
+    /// document lacks it, in which case the other is offered rather than nothing
+    /// (`SipServer*Access` is reserved and never used by clients).
     pub fn client_endpoints(&self) -> Vec<&SipAccess> {
-        let wanted: &[AccessKind] = match self.access_location {
-            Some(AccessLocation::Internal) => &[AccessKind::ClientInternal],
-            Some(AccessLocation::External) => &[AccessKind::ClientExternal],
-            None => &[AccessKind::ClientInternal, AccessKind::ClientExternal],
+        let find = |kind| self.sip_access.iter().find(|a| a.kind == kind);
+        let internal = find(AccessKind::ClientInternal);
+        let external = find(AccessKind::ClientExternal);
+        let chosen = match self.access_location {
+            Some(AccessLocation::Internal) => internal.or(external).into_iter().collect(),
+            Some(AccessLocation::External) => external.or(internal).into_iter().collect(),
+            None => internal.into_iter().chain(external).collect(),
         };
-        wanted
-            .iter()
-            .filter_map(|k| self.sip_access.iter().find(|a| a.kind == *k))
-            .collect()
+        chosen
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(location: Option<AccessLocation>, kinds: &[AccessKind]) -> AutodiscoverResult {
+        AutodiscoverResult {
+            sip_address: "a@contoso.com".into(),
+            verdict: Verdict::Found,
+            access_location: location,
+            sip_access: kinds
+                .iter()
+                .map(|k| SipAccess {
+                    kind: *k,
+                    fqdn: HostName::parse(k.element()).unwrap(),
+                    port: 443,
+                })
+                .collect(),
+            links: Vec::new(),
+            warnings: Vec::new(),
+            evidence: Vec::new(),
+        }
+    }
+
+    fn kinds(r: &AutodiscoverResult) -> Vec<AccessKind> {
+        r.client_endpoints().iter().map(|a| a.kind).collect()
+    }
+
+    #[test]
+    fn client_endpoint_choice() {
+        use AccessKind::*;
+        let all = [
+            ServerInternal,
+            ClientInternal,
+            ServerExternal,
+            ClientExternal,
+        ];
+        assert_eq!(kinds(&result(None, &all)), [ClientInternal, ClientExternal]);
+        assert_eq!(
+            kinds(&result(Some(AccessLocation::Internal), &all)),
+            [ClientInternal]
+        );
+        assert_eq!(
+            kinds(&result(Some(AccessLocation::External), &all)),
+            [ClientExternal]
+        );
+        assert_eq!(
+            kinds(&result(Some(AccessLocation::External), &[ClientInternal])),
+            [ClientInternal]
+        );
+        assert!(kinds(&result(None, &[ServerInternal, ServerExternal])).is_empty());
     }
 }

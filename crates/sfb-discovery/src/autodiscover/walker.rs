@@ -548,6 +548,20 @@ impl Autodiscover {
 
     fn finish_with(&mut self, verdict: Verdict, sip_access: Vec<SipAccess>) {
         self.state = State::Finished;
+        let domain = self.sip.domain().as_str();
+        for access in &sip_access {
+            let fqdn = access.fqdn.as_str();
+            let inside = fqdn == domain
+                || fqdn
+                    .strip_suffix(domain)
+                    .is_some_and(|head| head.ends_with('.'));
+            if !inside {
+                self.warnings.push(Warning::SipServerOutsideDomain {
+                    element: access.kind,
+                    fqdn: access.fqdn.clone(),
+                });
+            }
+        }
         self.out.push_back(Output::Done(AutodiscoverResult {
             sip_address: self.sip.to_string(),
             verdict,
