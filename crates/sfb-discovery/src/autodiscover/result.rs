@@ -330,12 +330,11 @@ impl AutodiscoverResult {
         let find = |kind| self.sip_access.iter().find(|a| a.kind == kind);
         let internal = find(AccessKind::ClientInternal);
         let external = find(AccessKind::ClientExternal);
-        let chosen = match self.access_location {
+        match self.access_location {
             Some(AccessLocation::Internal) => internal.or(external).into_iter().collect(),
             Some(AccessLocation::External) => external.or(internal).into_iter().collect(),
             None => internal.into_iter().chain(external).collect(),
-        };
-        chosen
+        }
     }
 }
 
