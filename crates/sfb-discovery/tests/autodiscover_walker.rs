@@ -737,3 +737,26 @@ fn sip_server_outside_the_sip_domain_is_flagged() {
     assert_eq!(json[0]["kind"], "sip_server_outside_domain");
     assert_eq!(json[0]["element"], "client_external");
 }
+
+#[test]
+fn user_redirect_straight_to_another_pools_user_resource() {
+    let pool2_user = "https://webpool2.contoso.com/Autodiscover/AutodiscoverService.svc/root/user";
+    let redirecting_user = format!(
+        r#"<AutodiscoverResponse><User><Link token="Redirect" href="{pool2_user}"/></User></AutodiscoverResponse>"#
+    );
+    let web = online_web()
+        .route(
+            &format!("{USER} +ticket"),
+            Reply::Doc(XML, redirecting_user.into_bytes()),
+        )
+        .route(pool2_user, webticket_401())
+        .route(&format!("{pool2_user} +ticket"), xml("user.xml"))
+        .ticket();
+    let (result, log) = web.run(AutodiscoverConfig::default());
+    assert_eq!(result.verdict, Verdict::Found, "{:?}", log.requests);
+    assert_eq!(log.ticket_asks.len(), 2);
+    assert_eq!(
+        log.requests.last().unwrap(),
+        &format!("{pool2_user} +ticket")
+    );
+}

@@ -299,7 +299,7 @@ impl Autodiscover {
     }
 
     /// [MS-OCDISCWS] 3.1.5: 200 with an autodiscover media type is a document; 401 on the User
-    /// resource is a challenge; anything else fails the hop.
+    /// resource (or a redirect target) is a challenge; anything else fails the hop.
     fn classify(
         &self,
         p: &Pending,
@@ -323,7 +323,8 @@ impl Autodiscover {
             401 if p.purpose == RequestPurpose::UserWithWebTicket => {
                 Hop::Failed(AutodiscoverFault::WebTicketRejected { url, status })
             }
-            401 if p.purpose == RequestPurpose::User => {
+            // A Redirect (from a User document) may lead straight to another pool's User resource.
+            401 if matches!(p.purpose, RequestPurpose::User | RequestPurpose::Redirect) => {
                 Hop::Challenge(UserChallenge::from_headers(headers))
             }
             _ => Hop::Failed(AutodiscoverFault::UnexpectedStatus { url, status }),
