@@ -269,3 +269,34 @@ fn fuzzing_entry_never_panics_on_samples_and_mutations() {
         }
     }
 }
+
+#[test]
+fn http_response_reader_is_split_invariant_on_mutations() {
+    let samples: [&[u8]; 4] = [
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.microsoft.rtc.autodiscover+xml; v=1\r\nContent-Length: 12\r\n\r\n<x>hello</x>",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n1;ext\r\n!\r\n0\r\nTrailer: x\r\n\r\n",
+        b"HTTP/1.1 401 Unauthorized\r\nX-MS-WebTicketURL: https://a/b\r\nWWW-Authenticate: Negotiate\r\n\r\nclosed-delimited",
+        b"HTTP/1.0 204 No Content\r\n\r\n",
+    ];
+    for sample in samples {
+        fuzzing::http_response(sample);
+        for cut in 0..sample.len() {
+            fuzzing::http_response(&sample[..cut]);
+        }
+        for i in 0..sample.len() {
+            for flip in [0x01u8, 0x20, 0x80, 0xff] {
+                let mut m = sample.to_vec();
+                m[i] ^= flip;
+                fuzzing::http_response(&m);
+            }
+        }
+    }
+    let mut long_line = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    long_line.extend(std::iter::repeat_n(b'0', 1030));
+    long_line.extend_from_slice(b"\r\n\r\n");
+    fuzzing::http_response(&long_line);
+    let mut long_head = b"HTTP/1.1 200 OK\r\nX: ".to_vec();
+    long_head.extend(std::iter::repeat_n(b'a', 20_000));
+    long_head.extend_from_slice(b"\x01\r\n\r\n");
+    fuzzing::http_response(&long_head);
+}

@@ -21,6 +21,29 @@ pub fn documents(data: &[u8]) {
     }
 }
 
+/// Reads `data` as an HTTP/1.1 response in one piece and in pieces of 1 to 7 bytes; the results
+/// must agree (a chunking differential for the push parser).
+pub fn http_response(data: &[u8]) {
+    let whole = read_response(data, data.len().max(1));
+    for step in 1..8 {
+        assert_eq!(
+            read_response(data, step),
+            whole,
+            "split into pieces of {step} bytes"
+        );
+    }
+}
+
+fn read_response(data: &[u8], step: usize) -> Result<super::http1::Response, HttpFailure> {
+    let mut reader = super::http1::ResponseReader::new(DocumentLimits::default().max_bytes);
+    for piece in data.chunks(step) {
+        if let Some(response) = reader.push(piece)? {
+            return Ok(response);
+        }
+    }
+    reader.finish()
+}
+
 /// Drives a whole walk with answers scripted by `data`: each request consumes a control byte
 /// (status, content type, failure, web ticket or not) and a length-prefixed body slice.
 /// Returns the number of steps taken; the walk must end (with `Done`) in a bounded number.
