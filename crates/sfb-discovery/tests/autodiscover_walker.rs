@@ -226,7 +226,11 @@ fn redirect_then_web_ticket_then_user_document() {
         )]
     );
     assert_eq!(result.sip_access.len(), 4);
-    assert!(result.links.iter().any(|l| l.token == "External/Ucwa"));
+    assert_eq!(
+        result.link("external/ucwa").map(|l| l.href.as_str()),
+        Some("https://webexternal.contoso.com/ucwa/v1/applications")
+    );
+    assert!(result.link("Redirect").is_none());
     assert!(result.warnings.is_empty(), "{:?}", result.warnings);
 
     let purposes: Vec<RequestPurpose> = result.evidence.iter().map(|e| e.purpose).collect();

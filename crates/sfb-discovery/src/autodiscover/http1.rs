@@ -266,8 +266,19 @@ pub(crate) async fn get<S: AsyncRead + AsyncWrite + Unpin>(
         "GET {} HTTP/1.1\r\nHost: {host}\r\nAccept: {accept}\r\nUser-Agent: sfb-discovery\r\nConnection: close\r\n",
         url.path_and_query()
     ));
+    // Reserve everything first: a reallocation after a secret was pushed would free an
+    // unzeroized copy.
+    let extra: usize = headers
+        .iter()
+        .map(|(n, v)| n.len() + v.expose().len() + 4)
+        .sum();
+    request.reserve(extra + 2);
     for (name, value) in headers {
-        request.push_str(&format!("{name}: {}\r\n", value.expose()));
+        // Pushed piece by piece: no unzeroized copy of a secret value.
+        request.push_str(name);
+        request.push_str(": ");
+        request.push_str(value.expose());
+        request.push_str("\r\n");
     }
     request.push_str("\r\n");
     stream

@@ -56,10 +56,16 @@ impl WebTicket {
 
     /// `opaque=<base64 of the assertion>` ([MS-OCDISCWS] 3.1.5.3, `X-MS-WebTicket`).
     pub(crate) fn header_value(&self) -> HeaderValue {
-        HeaderValue::secret(format!(
-            "opaque={}",
-            BASE64_STANDARD.encode(self.0.as_slice())
-        ))
+        // Built in place, with room reserved up front, so no unzeroized copy of the encoded ticket
+        // is left behind by a reallocation.
+        let capacity = "opaque=".len() + self.0.len().div_ceil(3) * 4;
+        let mut value = Zeroizing::new(String::with_capacity(capacity));
+        value.push_str("opaque=");
+        BASE64_STANDARD.encode_string(self.0.as_slice(), &mut value);
+        HeaderValue {
+            value,
+            secret: true,
+        }
     }
 }
 
@@ -76,13 +82,6 @@ pub struct HeaderValue {
 }
 
 impl HeaderValue {
-    fn secret(value: String) -> Self {
-        HeaderValue {
-            value: Zeroizing::new(value),
-            secret: true,
-        }
-    }
-
     /// The value to put on the wire.
     pub fn expose(&self) -> &str {
         &self.value

@@ -322,6 +322,12 @@ pub struct AutodiscoverResult {
 }
 
 impl AutodiscoverResult {
+    /// The first recorded link with this token, ignoring ASCII case (`External/Ucwa`,
+    /// `Internal/AuthBroker`, `OAuth`, ...).
+    pub fn link(&self, token: &str) -> Option<&Link> {
+        self.links.iter().find(|l| l.is(token))
+    }
+
     /// The endpoints a desktop client connects to, in order: `SipClientInternalAccess` then
     /// `SipClientExternalAccess`; `AccessLocation` keeps only the matching one, unless the
     /// document lacks it, in which case the other is offered rather than nothing
