@@ -254,6 +254,10 @@ fn redirect_then_web_ticket_then_user_document() {
         ExchangeOutcome::AuthenticationRequired { .. }
     ));
     assert!(result.evidence[6].sent_web_ticket);
+    let user_body = result.evidence[6].body.as_deref().unwrap();
+    assert_eq!(user_body.as_bytes(), file("user.xml").as_slice());
+    assert!(!result.evidence[6].body_truncated);
+    assert_eq!(result.evidence[5].body.as_deref(), None); // the 401 had an empty body
     assert!(
         !result
             .evidence
@@ -763,4 +767,28 @@ fn user_redirect_straight_to_another_pools_user_resource() {
         log.requests.last().unwrap(),
         &format!("{pool2_user} +ticket")
     );
+}
+
+#[test]
+fn evidence_bodies_are_bounded() {
+    let big = format!(
+        r#"<AutodiscoverResponse><Root><Link token="Domain" href="https://x/d"/></Root><!--{}--></AutodiscoverResponse>"#,
+        "x".repeat(1000)
+    );
+    let web = Web::default().route(INT_HTTPS, Reply::Doc(XML, big.into_bytes()));
+    let config = AutodiscoverConfig {
+        evidence_body_bytes: 100,
+        external: false,
+        ..AutodiscoverConfig::default()
+    };
+    let (result, _) = web.run(config.clone());
+    assert_eq!(result.evidence[0].body.as_ref().map(String::len), Some(100));
+    assert!(result.evidence[0].body_truncated);
+    let (result, _) = Web::default()
+        .route(INT_HTTPS, xml("root.xml"))
+        .run(AutodiscoverConfig {
+            evidence_body_bytes: 0,
+            ..config
+        });
+    assert!(result.evidence.iter().all(|e| e.body.is_none()));
 }

@@ -29,6 +29,9 @@ pub struct AutodiscoverConfig {
     pub max_redirects: usize,
     /// Limits applied to every document; `max_bytes` is also the body size a driver should read.
     pub limits: DocumentLimits,
+    /// How many bytes of each response body the evidence keeps (as lossy UTF-8); 0 keeps none.
+    /// Autodiscover documents carry no secrets, and support engineers want to read them.
+    pub evidence_body_bytes: usize,
 }
 
 impl Default for AutodiscoverConfig {
@@ -41,6 +44,7 @@ impl Default for AutodiscoverConfig {
             external: true,
             max_redirects: 5,
             limits: DocumentLimits::default(),
+            evidence_body_bytes: 16 * 1024,
         }
     }
 }

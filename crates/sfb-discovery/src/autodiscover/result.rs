@@ -226,6 +226,10 @@ pub struct HttpExchange {
     pub content_type: Option<String>,
     /// Time from request to complete response or failure, as measured by the driver.
     pub duration_ms: Option<u64>,
+    /// The start of the response body (lossy UTF-8, `AutodiscoverConfig::evidence_body_bytes`).
+    pub body: Option<String>,
+    /// Whether `body` was cut short.
+    pub body_truncated: bool,
     /// What the walker made of it.
     pub outcome: ExchangeOutcome,
 }

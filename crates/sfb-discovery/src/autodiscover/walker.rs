@@ -168,6 +168,12 @@ impl Autodiscover {
                     e.status = Some(status);
                     e.content_type = content_type.map(|c| c.chars().take(128).collect());
                     e.duration_ms = Some(millis(elapsed));
+                    let keep = body.len().min(self.config.evidence_body_bytes);
+                    if keep > 0 {
+                        let excerpt = body.get(..keep).unwrap_or_default();
+                        e.body = Some(String::from_utf8_lossy(excerpt).into_owned());
+                        e.body_truncated = keep < body.len();
+                    }
                 }
                 self.on_hop(p, hop);
             }
@@ -275,6 +281,8 @@ impl Autodiscover {
             status: None,
             content_type: None,
             duration_ms: None,
+            body: None,
+            body_truncated: false,
             outcome: ExchangeOutcome::Pending,
         });
         let evidence = self.evidence.len() - 1;
