@@ -160,7 +160,7 @@ async fn https_walk_with_web_ticket_finds_the_pool() {
     let lab = lab(&["lyncdiscoverinternal.contoso.com", "lyncwebint.contoso.com"]).await;
     let mut asked = Vec::new();
     let result = driver(&lab)
-        .run(walker(), |ticket_url, user_url| {
+        .run(walker(), async |ticket_url, user_url| {
             asked.push(format!("{ticket_url} {user_url}"));
             Some(WebTicket::new(ASSERTION.to_vec()))
         })
@@ -197,7 +197,7 @@ async fn wrong_certificate_name_falls_back_to_http_with_warning() {
     // The certificate does not name lyncdiscoverinternal: HTTPS on the first hop must fail even
     // though the same server answers, and the HTTP redirect to lyncwebint is used instead.
     let lab = lab(&["lyncwebint.contoso.com"]).await;
-    let result = driver(&lab).run(walker(), |_, _| None).await;
+    let result = driver(&lab).run(walker(), async |_, _| None).await;
     assert!(
         matches!(result.verdict, Verdict::SkippedNeedsWebTicket { .. }),
         "{result:#?}"
@@ -236,7 +236,7 @@ async fn untrusted_ca_and_closed_port_are_transport_failures() {
         .unwrap()
         .resolve("lyncdiscoverinternal.contoso.com", 443, lab.https)
         .resolve("lyncdiscoverinternal.contoso.com", 80, closed);
-    let result = driver.run(walker(), |_, _| None).await;
+    let result = driver.run(walker(), async |_, _| None).await;
     let Verdict::NotFound { .. } = result.verdict else {
         panic!("{result:#?}")
     };

@@ -69,11 +69,12 @@ impl HttpDriver {
     }
 
     /// Runs the walk to its end. `web_ticket` answers [`Output::NeedWebTicket`] with the
-    /// WebTicket service URL and the User URL; `None` means no credentials.
+    /// WebTicket service URL and the User URL (for example through `sfb-certprov`); `None` means
+    /// no credentials.
     pub async fn run(
         &self,
         mut walker: Autodiscover,
-        mut web_ticket: impl FnMut(&HttpUrl, &HttpUrl) -> Option<WebTicket>,
+        mut web_ticket: impl AsyncFnMut(&HttpUrl, &HttpUrl) -> Option<WebTicket>,
     ) -> AutodiscoverResult {
         let mut tasks: JoinSet<Input> = JoinSet::new();
         loop {
@@ -96,7 +97,7 @@ impl HttpDriver {
                         user_url,
                         ..
                     } => {
-                        let ticket = web_ticket(&web_ticket_url, &user_url);
+                        let ticket = web_ticket(&web_ticket_url, &user_url).await;
                         // The walker asked for it, so it cannot be unexpected.
                         let _ = walker.handle_input(Input::WebTicket(ticket));
                     }
