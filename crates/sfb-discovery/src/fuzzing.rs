@@ -34,3 +34,5 @@ pub fn dns_answer(data: &[u8]) {
         .is_some_and(|o| !matches!(o, crate::Output::Timeout(_)))
     {}
 }
+
+pub use crate::autodiscover::fuzzing::{documents, http_response, walk};

@@ -1,6 +1,6 @@
 //! Step 1 of the Skype for Business / Lync desktop sign-in: DNS discovery.
 //!
-//! The crate has two halves:
+//! The DNS half of the crate has two parts:
 //! - a sans-IO lookup plan, [`Discovery`]: no sockets, no clock, no threads; time comes in as
 //!   `now` and randomness (RFC 2782 weighted SRV order) as an injected [`SrvRng`];
 //! - a tokio [`driver`] that carries the plan's queries out with hickory-proto's message codec,
@@ -26,8 +26,14 @@
 //! }
 //! ```
 //!
-//! Not here: the autodiscover HTTP requests and WebTickets, and connecting to endpoints.
+//! [`autodiscover`] is the other half of step 1: Lync autodiscover ([MS-OCDISCWS]) documents
+//! (XML and JSON) and the sans-IO walker that follows Root → Redirect → User, including the
+//! WebTicket round trip (the ticket itself is an effect: another crate obtains it), plus its
+//! HTTP/1.1 driver over tokio-rustls.
+//!
+//! Not here: obtaining WebTickets, and connecting to SIP endpoints.
 
+pub mod autodiscover;
 pub mod config;
 pub mod domain;
 pub mod driver;

@@ -1,0 +1,3 @@
+//! Fuzz target: `sfb_discovery::fuzzing::documents`.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| sfb_discovery::fuzzing::documents(data));
