@@ -1,12 +1,22 @@
-//! `sfb discover <sip-uri>`: step 1 only. Runs the DNS lookup plan (sfb-discovery) and prints
-//! the queries as they went, the endpoints in the order a client tries them, and the trust
-//! verdict of each. `--json` prints the whole result as one object.
+//! `sfb discover <sip-uri>`: step 1 only. Runs the DNS lookup plan (sfb-discovery), then Lync
+//! autodiscover on the `lyncdiscover*` hosts that resolved (HTTPS and HTTP, Root → Redirect →
+//! User), and prints the queries and HTTP exchanges as they went, the endpoints in the order a
+//! client tries them, and the trust verdict of each. `--json` prints the whole result as one
+//! object.
+//!
+//! Without credentials the autodiscover User document is not fetched (it needs a WebTicket):
+//! its verdict is then "skipped", never "pass", and the SRV and A records stand.
 
+use sfb_discovery::autodiscover::{
+    Autodiscover, AutodiscoverConfig, AutodiscoverResult, ExchangeOutcome, HttpDriver, SipAddress,
+};
 use sfb_discovery::driver::{discover, parse_dns_server, system_dns_server};
 use sfb_discovery::{
     DiscoveryConfig, DiscoveryResult, DomainName, ManualServer, SipDomain, SplitMix64, TrustVerdict,
 };
 use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -39,9 +49,27 @@ pub(crate) struct Args {
     /// Budget for the whole discovery in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 10_000)]
     budget_ms: u64,
+    /// Extra trusted root certificate(s) for HTTPS, PEM (repeatable).
+    #[arg(long = "ca", value_name = "FILE")]
+    ca: Vec<PathBuf>,
+    /// Connect to ADDR for HOST:PORT instead of its DNS addresses (curl's --resolve; repeatable).
+    #[arg(long = "resolve", value_name = "HOST:PORT:ADDR")]
+    resolve: Vec<String>,
+    /// Do not query autodiscover over HTTP(S); DNS records only.
+    #[arg(long)]
+    no_autodiscover: bool,
+    /// Timeout of each autodiscover HTTP exchange in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    http_timeout_ms: u64,
     /// Print one JSON object on stdout.
     #[arg(long)]
     json: bool,
+}
+
+/// Everything `sfb discover` found: the DNS plan and, when it ran, autodiscover.
+struct Report {
+    dns: DiscoveryResult,
+    autodiscover: Option<AutodiscoverResult>,
 }
 
 /// Runs the command: 0 endpoints found, 1 none found, 2 usage error.
@@ -76,13 +104,53 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    let result = runtime.block_on(discover(
-        config,
-        server,
-        Box::new(SplitMix64::from_entropy()),
-    ));
+    let pins = match args
+        .resolve
+        .iter()
+        .map(|r| parse_resolve(r))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let http = if args.no_autodiscover {
+        None
+    } else {
+        match crate::tls_roots::load(&args.ca).and_then(|roots| {
+            HttpDriver::new(
+                roots,
+                Duration::from_millis(args.http_timeout_ms),
+                AutodiscoverConfig::default().limits.max_bytes,
+            )
+            .map_err(|e| format!("cannot set up TLS: {e}"))
+        }) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    };
+    let sip_address = match SipAddress::parse(&args.sip_uri) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: invalid SIP URI {:?}: {e}", args.sip_uri);
+            return ExitCode::from(2);
+        }
+    };
+    let report = runtime.block_on(async {
+        let dns = discover(config, server, Box::new(SplitMix64::from_entropy())).await;
+        let autodiscover = match http {
+            Some(http) => Some(run_autodiscover(http, sip_address, &dns, &pins).await),
+            None => None,
+        };
+        Report { dns, autodiscover }
+    });
     if args.json {
-        match to_json(&result) {
+        match to_json(&report) {
             Ok(s) => println!("{s}"),
             Err(e) => {
                 eprintln!("error: cannot serialise the result: {e}");
@@ -90,15 +158,70 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             }
         }
     } else {
-        print!("{}", render_text(&result, &server.to_string()));
+        print!("{}", render_text(&report, &server.to_string()));
     }
-    if result.endpoints.is_empty() {
+    let found_by_autodiscover = report
+        .autodiscover
+        .as_ref()
+        .is_some_and(|a| !a.sip_access.is_empty());
+    if report.dns.endpoints.is_empty() && !found_by_autodiscover {
         if !args.json {
-            eprintln!("error: no SIP endpoint found for {}", result.sip_domain);
+            eprintln!("error: no SIP endpoint found for {}", report.dns.sip_domain);
         }
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS
+}
+
+/// Autodiscover on the hosts the DNS plan resolved, connecting to the addresses it found (or to
+/// `--resolve` pins), so that `--dns` governs HTTP too. No credentials yet: the User document's
+/// WebTicket request is answered with none.
+async fn run_autodiscover(
+    mut http: HttpDriver,
+    sip: SipAddress,
+    dns: &DiscoveryResult,
+    pins: &[(String, u16, SocketAddr)],
+) -> AutodiscoverResult {
+    let mut config = AutodiscoverConfig::default();
+    for host in &dns.autodiscover {
+        let name = host.host.to_string();
+        // Query a host that resolved, or that the user pinned with --resolve.
+        let wanted = host.exists || pins.iter().any(|(h, _, _)| *h == name);
+        if name.starts_with("lyncdiscoverinternal.") {
+            config.internal = wanted;
+        } else {
+            config.external = wanted;
+        }
+        if let Some(ip) = host.addresses.first() {
+            for port in [443, 80] {
+                http = http.resolve(&name, port, SocketAddr::new(*ip, port));
+            }
+        }
+    }
+    for (host, port, addr) in pins {
+        http = http.resolve(host, *port, *addr);
+    }
+    let walker = Autodiscover::new(sip, config);
+    http.run(walker, async |_ticket_url, _user_url| None).await
+}
+
+/// `HOST:PORT:ADDR` (ADDR may be `[v6]` or an IPv4 address, with an optional `:PORT`).
+fn parse_resolve(s: &str) -> Result<(String, u16, SocketAddr), String> {
+    let bad = || format!("--resolve {s:?}: expected HOST:PORT:ADDR[:PORT]");
+    let (host, rest) = s.split_once(':').ok_or_else(bad)?;
+    let (port, addr) = rest.split_once(':').ok_or_else(bad)?;
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    let addr: SocketAddr = match addr.parse::<SocketAddr>() {
+        Ok(a) => a,
+        Err(_) => {
+            let ip = addr.trim_start_matches('[').trim_end_matches(']');
+            SocketAddr::new(ip.parse().map_err(|_| bad())?, port)
+        }
+    };
+    if host.is_empty() {
+        return Err(bad());
+    }
+    Ok((host.to_ascii_lowercase(), port, addr))
 }
 
 fn config(args: &Args) -> Result<DiscoveryConfig, String> {
@@ -124,16 +247,21 @@ fn config(args: &Args) -> Result<DiscoveryConfig, String> {
     Ok(config)
 }
 
-fn to_json(result: &DiscoveryResult) -> Result<String, serde_json::Error> {
-    let mut value = serde_json::to_value(result)?;
+fn to_json(report: &Report) -> Result<String, serde_json::Error> {
+    let mut value = serde_json::to_value(&report.dns)?;
     if let Some(obj) = value.as_object_mut() {
         obj.insert("schema".into(), SCHEMA.into());
+        obj.insert(
+            "autodiscover_http".into(),
+            serde_json::to_value(&report.autodiscover)?,
+        );
     }
     serde_json::to_string_pretty(&value)
 }
 
 /// The human-readable report: bounds, every query in order, endpoints, notes.
-fn render_text(r: &DiscoveryResult, server: &str) -> String {
+fn render_text(report: &Report, server: &str) -> String {
+    let r = &report.dns;
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -168,7 +296,10 @@ fn render_text(r: &DiscoveryResult, server: &str) -> String {
             let _ = writeln!(s, "  {:<48} {state} {:?}", a.host.to_string(), a.addresses);
         }
     }
-    let _ = writeln!(s, "\nendpoints, in the order a client tries them:");
+    if let Some(a) = &report.autodiscover {
+        render_autodiscover(&mut s, a);
+    }
+    let _ = writeln!(s, "\nendpoints from DNS, in the order a client tries them:");
     if r.endpoints.is_empty() {
         let _ = writeln!(s, "  (none)");
     }
@@ -202,5 +333,49 @@ fn trust_text(t: &TrustVerdict) -> String {
         TrustVerdict::TrustedDomain { domain } => format!("trusted (trusted domain {domain})"),
         TrustVerdict::Manual => "trusted (configured by hand)".into(),
         TrustVerdict::Violation { chain } => format!("NOT TRUSTED: strict DNS naming, {chain}"),
+    }
+}
+
+fn render_autodiscover(s: &mut String, a: &AutodiscoverResult) {
+    let _ = writeln!(s, "\nautodiscover over HTTP(S) for {}:", a.sip_address);
+    for x in &a.evidence {
+        let status = x
+            .status
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "-".into());
+        let ms = x.duration_ms.map(|d| format!("{d} ms")).unwrap_or_default();
+        let outcome = match &x.outcome {
+            ExchangeOutcome::Pending => "pending".to_owned(),
+            ExchangeOutcome::Document {
+                resource,
+                redirect,
+                sip_access,
+                ..
+            } => match redirect {
+                Some(to) => format!("{resource:?} document, redirect to {to}"),
+                None => format!("{resource:?} document, {sip_access} SIP access element(s)"),
+            },
+            ExchangeOutcome::AuthenticationRequired { .. } => {
+                "authentication required (WebTicket)".to_owned()
+            }
+            ExchangeOutcome::Failed { fault } => format!("failed: {fault}"),
+            ExchangeOutcome::NotUsed => "not used (the other scheme answered first)".to_owned(),
+        };
+        let _ = writeln!(s, "  GET {} -> {status} {outcome} ({ms})", x.url);
+    }
+    let _ = writeln!(s, "  verdict: {}", a.verdict);
+    for w in &a.warnings {
+        let _ = writeln!(
+            s,
+            "  warning: {}",
+            serde_json::to_string(w).unwrap_or_default()
+        );
+    }
+    for acc in &a.sip_access {
+        let _ = writeln!(
+            s,
+            "  sip access: {}",
+            serde_json::to_string(acc).unwrap_or_default()
+        );
     }
 }

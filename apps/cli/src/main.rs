@@ -10,6 +10,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod discover;
+mod tls_roots;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -200,3 +200,97 @@ fn a_silent_name_server_is_bounded() {
         )
     );
 }
+
+/// A one-thread HTTP/1.1 server answering autodiscover: the Root document links to the User
+/// resource, which asks for a WebTicket (as [MS-OCDISCWS] §3.1.5.3 says it does).
+fn autodiscover_http_server() -> (std::net::SocketAddr, std::thread::JoinHandle<Vec<String>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let handle = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while seen.len() < 2 && std::time::Instant::now() < deadline {
+            let mut conn = match listener.accept() {
+                Ok((c, _)) => c,
+                Err(_) => {
+                    std::thread::sleep(Duration::from_millis(20));
+                    continue;
+                }
+            };
+            conn.set_nonblocking(false).unwrap();
+            conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut buf = vec![0u8; 8192];
+            let mut n = 0;
+            while !buf[..n].windows(4).any(|w| w == b"\r\n\r\n") {
+                let r = conn.read(&mut buf[n..]).unwrap_or(0);
+                if r == 0 {
+                    break;
+                }
+                n += r;
+            }
+            let request = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let first = request.lines().next().unwrap_or_default().to_owned();
+            let response = if first.starts_with("GET /?sipuri=") {
+                let body = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\
+<AutodiscoverResponse AccessLocation=\"External\"><Root>\
+<Link token=\"User\" href=\"http://lyncdiscover.contoso.test/Autodiscover/AutodiscoverService.svc/root/user?originalDomain=contoso.test\"/>\
+</Root></AutodiscoverResponse>";
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.microsoft.rtc.autodiscover+xml; v=1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+            } else {
+                "HTTP/1.1 401 Unauthorized\r\nX-MS-WebTicketURL: https://lyncdiscover.contoso.test/WebTicket/WebTicketService.svc\r\nWWW-Authenticate: Negotiate\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_owned()
+            };
+            conn.write_all(response.as_bytes()).unwrap();
+            seen.push(first);
+        }
+        seen
+    });
+    (addr, handle)
+}
+
+#[test]
+fn autodiscover_without_credentials_is_skipped_not_passed() {
+    let Some(dns) = start() else { return };
+    let (http, server) = autodiscover_http_server();
+    let dns_addr = format!("127.0.0.1:{}", dns.port);
+    // lyncdiscover.contoso.test does not resolve in this zone: pin it, and leave HTTPS refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let out = sfb(&[
+        "discover",
+        "sip:alice@contoso.test",
+        "--dns",
+        &dns_addr,
+        "--resolve",
+        &format!("lyncdiscover.contoso.test:80:{http}"),
+        "--resolve",
+        &format!("lyncdiscover.contoso.test:443:127.0.0.1:{closed_port}"),
+        "--http-timeout-ms",
+        "3000",
+        "--json",
+    ]);
+    let seen = server.join().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {out:?} (server saw {seen:?})"));
+    assert_eq!(seen.len(), 2, "server saw {seen:?}; sfb said {out:?}");
+    assert!(
+        seen[0].starts_with("GET /?sipuri=alice@contoso.test "),
+        "{seen:?}"
+    );
+    assert!(seen[1].contains("/root/user"), "{seen:?}");
+    let ad = &v["autodiscover_http"];
+    assert_eq!(
+        ad["verdict"]["status"], "skipped_needs_web_ticket",
+        "{ad:#}"
+    );
+    // HTTP answered where HTTPS did not: a warning, not a silent pass.
+    let warnings = ad["warnings"].to_string();
+    assert!(warnings.contains("http_only"), "{warnings}");
+    // The SRV records still give the endpoints, so the run succeeds.
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}
