@@ -1,0 +1,577 @@
+//! The message model ([`Message`], [`StartLine`], [`Header`]) and the one-pass grammar
+//! parser of the header section (RFC 3261 7, 25.1), plus datagram framing (RFC 3261 18.3).
+//!
+//! Header values are kept raw, exactly as on the wire (folds included, outer LWS trimmed),
+//! and are only parsed into typed values on access (see [`crate::typed`]).
+
+use crate::scan::{is_token, is_token_byte, long_name, name_matches};
+use crate::{Limit, Limits, ParseError, ParseErrorKind};
+
+/// The first line of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartLine<'a> {
+    /// RFC 3261 25.1: `Request-Line = Method SP Request-URI SP SIP-Version CRLF`
+    Request {
+        /// The method token, case preserved.
+        method: &'a str,
+        /// The Request-URI, raw.
+        uri: &'a str,
+        /// The version, e.g. `SIP/2.0`.
+        version: &'a str,
+    },
+    /// RFC 3261 25.1: `Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF`
+    Response {
+        /// The version, e.g. `SIP/2.0`.
+        version: &'a str,
+        /// The three-digit status code.
+        code: u16,
+        /// The reason phrase (may be empty).
+        reason: &'a str,
+    },
+}
+
+/// One header field as on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header<'a> {
+    /// The name as on the wire (case and compact form preserved).
+    pub name: &'a str,
+    /// The raw value: from the first non-blank byte after the colon to the last non-blank byte
+    /// of the last continuation line, folds (CRLF + WSP) included.
+    pub value: &'a str,
+    /// 1-based line of the header name.
+    pub line: u32,
+    /// 1-based column of the first byte of the value (on `line` unless the value starts on a fold).
+    pub column: u32,
+}
+
+impl<'a> Header<'a> {
+    /// True if this header has the given name (case-insensitive, compact forms equal long forms).
+    pub fn is(&self, name: &str) -> bool {
+        name_matches(self.name, long_name(name))
+    }
+
+    /// A [`ParseError`] positioned at this header's value.
+    pub fn error(&self, kind: ParseErrorKind) -> ParseError {
+        ParseError::new(kind, self.line, self.column)
+    }
+}
+
+/// A parsed SIP message borrowing its bytes. Cheap: one `Vec` of headers; typed values are
+/// parsed on access.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message<'a> {
+    bytes: &'a [u8],
+    start: StartLine<'a>,
+    headers: Vec<Header<'a>>,
+    body: &'a [u8],
+}
+
+impl<'a> Message<'a> {
+    /// The start line.
+    pub fn start_line(&self) -> StartLine<'a> {
+        self.start
+    }
+
+    /// True for a request.
+    pub fn is_request(&self) -> bool {
+        matches!(self.start, StartLine::Request { .. })
+    }
+
+    /// The method of a request.
+    pub fn method(&self) -> Option<&'a str> {
+        match self.start {
+            StartLine::Request { method, .. } => Some(method),
+            StartLine::Response { .. } => None,
+        }
+    }
+
+    /// The status code of a response.
+    pub fn status_code(&self) -> Option<u16> {
+        match self.start {
+            StartLine::Response { code, .. } => Some(code),
+            StartLine::Request { .. } => None,
+        }
+    }
+
+    /// Every header in wire order.
+    pub fn headers(&self) -> impl Iterator<Item = Header<'a>> + '_ {
+        self.headers.iter().copied()
+    }
+
+    /// The header list as a slice.
+    pub fn header_slice(&self) -> &[Header<'a>] {
+        &self.headers
+    }
+
+    /// The first header with this name (case-insensitive, compact forms equal long forms).
+    pub fn header(&self, name: &str) -> Option<Header<'a>> {
+        self.headers_named(name).next()
+    }
+
+    /// Every header with this name, in wire order.
+    pub fn headers_named<'s>(&'s self, name: &'s str) -> impl Iterator<Item = Header<'a>> + 's {
+        let want = long_name(name);
+        self.headers
+            .iter()
+            .copied()
+            .filter(move |h| name_matches(h.name, want))
+    }
+
+    /// The body (exactly Content-Length bytes when the header is present).
+    pub fn body(&self) -> &'a [u8] {
+        self.body
+    }
+
+    /// The bytes of the whole message (excess datagram bytes excluded).
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+}
+
+/// Parse one message from a datagram or a file (RFC 3261 18.3): Content-Length is optional
+/// (absent: the body is the rest); bytes beyond Content-Length are ignored; a shortfall is
+/// [`ParseErrorKind::BodyTruncated`].
+pub fn parse_datagram<'a>(buf: &'a [u8], limits: &Limits) -> Result<Message<'a>, ParseError> {
+    let head = parse_head(buf, limits)?;
+    let rest = buf.get(head.len..).unwrap_or_default();
+    let body = match head.content_length {
+        Some(n) => rest.get(..n).ok_or(ParseError::new(
+            ParseErrorKind::BodyTruncated,
+            head.body_line,
+            1,
+        ))?,
+        None => {
+            if rest.len() > limits.max_body {
+                return Err(limit_err(Limit::Body, limits.max_body, head.body_line, 1));
+            }
+            rest
+        }
+    };
+    let total = head.len + body.len();
+    Ok(Message {
+        bytes: buf.get(..total).unwrap_or(buf),
+        start: head.start,
+        headers: head.headers,
+        body,
+    })
+}
+
+/// The parsed header section.
+pub(crate) struct Head<'a> {
+    pub(crate) start: StartLine<'a>,
+    pub(crate) headers: Vec<Header<'a>>,
+    /// Header section length, empty line included.
+    pub(crate) len: usize,
+    pub(crate) content_length: Option<usize>,
+    /// 1-based line where the body starts.
+    pub(crate) body_line: u32,
+}
+
+fn limit_err(limit: Limit, max: usize, line: u32, column: u32) -> ParseError {
+    ParseError::new(ParseErrorKind::LimitExceeded { limit, max }, line, column)
+}
+
+fn col(n: usize) -> u32 {
+    u32::try_from(n.saturating_add(1)).unwrap_or(u32::MAX)
+}
+
+/// Find the end of the header section: the offset just past the first CRLFCRLF, searching at
+/// most `max` bytes. `Ok(None)` means "not yet" (more bytes may complete it).
+pub(crate) fn find_head_end(buf: &[u8], max: usize) -> Result<Option<usize>, ParseError> {
+    let window = buf.get(..max.min(buf.len())).unwrap_or(buf);
+    match memchr::memmem::find(window, b"\r\n\r\n") {
+        Some(i) => Ok(Some(i + 4)),
+        None if buf.len() >= max.saturating_add(3) => Err(limit_err(
+            Limit::Message,
+            max,
+            line_of(window, window.len()),
+            1,
+        )),
+        None => Ok(None),
+    }
+}
+
+fn line_of(buf: &[u8], at: usize) -> u32 {
+    let n = memchr::memchr_iter(b'\n', buf.get(..at).unwrap_or(buf)).count();
+    u32::try_from(n + 1).unwrap_or(u32::MAX)
+}
+
+/// Parse the header section at the start of `buf` (RFC 3261 7.1, 7.2, 7.3).
+pub(crate) fn parse_head<'a>(buf: &'a [u8], limits: &Limits) -> Result<Head<'a>, ParseError> {
+    if buf.is_empty() {
+        return Err(ParseError::new(ParseErrorKind::Empty, 1, 1));
+    }
+    let Some(end) = find_head_end(buf, limits.max_message)? else {
+        return Err(ParseError::new(
+            ParseErrorKind::Unterminated,
+            line_of(buf, buf.len()),
+            1,
+        ));
+    };
+    let raw = buf.get(..end).unwrap_or(buf);
+    let text = match core::str::from_utf8(raw) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = e.valid_up_to();
+            let ls = memchr::memrchr(b'\n', raw.get(..at).unwrap_or(raw)).map_or(0, |i| i + 1);
+            return Err(ParseError::new(
+                ParseErrorKind::NotUtf8,
+                line_of(raw, at),
+                col(at - ls),
+            ));
+        }
+    };
+    let mut lines = Lines {
+        text,
+        pos: 0,
+        line: 0,
+        max_line: limits.max_line,
+    };
+    let (first, _) = lines
+        .next_line()?
+        .ok_or(ParseError::new(ParseErrorKind::Empty, 1, 1))?;
+    let start = parse_start_line(first)?;
+    let mut headers: Vec<Header<'a>> = Vec::with_capacity(16);
+    let mut content_length: Option<usize> = None;
+    // (value start offset, header index) of the header being built, for folds.
+    let mut current: Option<(usize, usize)> = None;
+    loop {
+        let Some((line, off)) = lines.next_line()? else {
+            break;
+        };
+        let lno = lines.line;
+        if line.is_empty() {
+            break;
+        }
+        let b = line.as_bytes();
+        if b[0] == b' ' || b[0] == b'\t' {
+            let Some((vstart, idx)) = current else {
+                return Err(ParseError::new(ParseErrorKind::OrphanContinuation, lno, 1));
+            };
+            let content = line.trim_matches([' ', '\t']);
+            if !content.is_empty() {
+                let end = off + line.trim_end_matches([' ', '\t']).len();
+                if let (Some(h), Some(v)) = (headers.get_mut(idx), text.get(vstart..end)) {
+                    h.value = v;
+                }
+            }
+            continue;
+        }
+        let Some(colon) = memchr::memchr(b':', b) else {
+            return Err(ParseError::new(ParseErrorKind::MissingColon, lno, 1));
+        };
+        let name = line
+            .get(..colon)
+            .unwrap_or_default()
+            .trim_end_matches([' ', '\t']);
+        if !is_token(name) {
+            let bad = name.bytes().position(|c| !is_token_byte(c)).unwrap_or(0);
+            return Err(ParseError::new(
+                ParseErrorKind::InvalidHeaderName,
+                lno,
+                col(bad),
+            ));
+        }
+        if headers.len() >= limits.max_headers {
+            return Err(limit_err(Limit::Headers, limits.max_headers, lno, 1));
+        }
+        let after = line.get(colon + 1..).unwrap_or_default();
+        let lead = after.len() - after.trim_start_matches([' ', '\t']).len();
+        let vcol = colon + 1 + lead;
+        let value = after.trim_matches([' ', '\t']);
+        current = Some((off + vcol, headers.len()));
+        headers.push(Header {
+            name,
+            value,
+            line: lno,
+            column: col(vcol),
+        });
+    }
+    // Fix values that are empty on the name line but continue on a fold, and read Content-Length.
+    for h in &mut headers {
+        if h.value.starts_with(['\r', '\n']) {
+            h.value = crate::scan::trim(h.value);
+        }
+        if name_matches(h.name, "Content-Length") {
+            let n = parse_content_length(h.value).map_err(|k| h.error(k))?;
+            if n > limits.max_body {
+                return Err(limit_err(Limit::Body, limits.max_body, h.line, h.column));
+            }
+            match content_length {
+                Some(prev) if prev != n => {
+                    return Err(h.error(ParseErrorKind::ConflictingContentLength));
+                }
+                _ => content_length = Some(n),
+            }
+        }
+    }
+    Ok(Head {
+        start,
+        headers,
+        len: end,
+        content_length,
+        body_line: lines.line.saturating_add(1),
+    })
+}
+
+/// RFC 3261 20.14: `Content-Length = ( "Content-Length" / "l" ) HCOLON 1*DIGIT`
+fn parse_content_length(v: &str) -> Result<usize, ParseErrorKind> {
+    let v = crate::scan::trim(v);
+    if v.is_empty() || v.len() > 18 || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ParseErrorKind::InvalidContentLength);
+    }
+    v.parse::<usize>()
+        .map_err(|_| ParseErrorKind::InvalidContentLength)
+}
+
+/// Physical line iterator over the header section: checks CRLF endings and `max_line`.
+struct Lines<'a> {
+    text: &'a str,
+    pos: usize,
+    line: u32,
+    max_line: usize,
+}
+
+impl<'a> Lines<'a> {
+    /// The next line without its CRLF, and its start offset.
+    fn next_line(&mut self) -> Result<Option<(&'a str, usize)>, ParseError> {
+        let rest = self.text.as_bytes().get(self.pos..).unwrap_or_default();
+        if rest.is_empty() {
+            return Ok(None);
+        }
+        self.line = self.line.saturating_add(1);
+        let Some(nl) = memchr::memchr(b'\n', rest) else {
+            return Err(ParseError::new(ParseErrorKind::Unterminated, self.line, 1));
+        };
+        if nl + 1 > self.max_line {
+            return Err(limit_err(
+                Limit::Line,
+                self.max_line,
+                self.line,
+                col(self.max_line),
+            ));
+        }
+        if nl == 0 || rest[nl - 1] != b'\r' {
+            return Err(ParseError::new(ParseErrorKind::BareLf, self.line, col(nl)));
+        }
+        let body = &rest[..nl - 1];
+        if let Some(cr) = memchr::memchr(b'\r', body) {
+            return Err(ParseError::new(ParseErrorKind::BareCr, self.line, col(cr)));
+        }
+        let start = self.pos;
+        self.pos += nl + 1;
+        let s = self.text.get(start..start + nl - 1).unwrap_or_default();
+        Ok(Some((s, start)))
+    }
+}
+
+/// Parse the start line: a Status-Line if it begins with `SIP/`, else a Request-Line.
+fn parse_start_line(line: &str) -> Result<StartLine<'_>, ParseError> {
+    let err = |k, c: usize| ParseError::new(k, 1, col(c));
+    if line.starts_with("SIP/") {
+        let mut it = line.splitn(3, ' ');
+        let version = it.next().unwrap_or_default();
+        check_version(version).map_err(|k| err(k, 0))?;
+        let code_s = it.next().unwrap_or_default();
+        if code_s.len() != 3 || !code_s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(err(ParseErrorKind::InvalidStatusCode, version.len() + 1));
+        }
+        let code = code_s
+            .parse::<u16>()
+            .map_err(|_| err(ParseErrorKind::InvalidStatusCode, version.len() + 1))?;
+        let reason = it.next().unwrap_or_default();
+        if reason.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
+            return Err(err(ParseErrorKind::InvalidStartLine, version.len() + 5));
+        }
+        return Ok(StartLine::Response {
+            version,
+            code,
+            reason,
+        });
+    }
+    let (Some(sp1), Some(sp2)) = (line.find(' '), line.rfind(' ')) else {
+        return Err(err(ParseErrorKind::InvalidStartLine, 0));
+    };
+    let method = line.get(..sp1).unwrap_or_default();
+    if !is_token(method) {
+        return Err(err(ParseErrorKind::InvalidMethod, 0));
+    }
+    if sp2 <= sp1 {
+        return Err(err(ParseErrorKind::InvalidStartLine, sp1));
+    }
+    let uri = line.get(sp1 + 1..sp2).unwrap_or_default();
+    check_request_uri(uri).map_err(|k| err(k, sp1 + 1))?;
+    let version = line.get(sp2 + 1..).unwrap_or_default();
+    check_version(version).map_err(|k| err(k, sp2 + 1))?;
+    Ok(StartLine::Request {
+        method,
+        uri,
+        version,
+    })
+}
+
+/// RFC 3261 25.1: `SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT`
+fn check_version(v: &str) -> Result<(), ParseErrorKind> {
+    let ok = v.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("SIP/"))
+        && v.get(4..)
+            .and_then(|r| r.split_once('.'))
+            .is_some_and(|(a, b)| {
+                !a.is_empty()
+                    && !b.is_empty()
+                    && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit())
+            });
+    if ok {
+        Ok(())
+    } else {
+        Err(ParseErrorKind::InvalidVersion)
+    }
+}
+
+/// RFC 3261 25.1: `Request-URI = SIP-URI / SIPS-URI / absoluteURI`; here: a scheme
+/// (`ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`), a colon, then no SP, CTL, `<`, `>` or `"`.
+fn check_request_uri(u: &str) -> Result<(), ParseErrorKind> {
+    let Some((scheme, rest)) = u.split_once(':') else {
+        return Err(ParseErrorKind::InvalidRequestUri);
+    };
+    let sb = scheme.as_bytes();
+    let scheme_ok = sb.first().is_some_and(u8::is_ascii_alphabetic)
+        && sb
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    let rest_ok = !rest.is_empty()
+        && rest
+            .bytes()
+            .all(|b| b > b' ' && b != 0x7f && !matches!(b, b'<' | b'>' | b'"'));
+    if scheme_ok && rest_ok {
+        Ok(())
+    } else {
+        Err(ParseErrorKind::InvalidRequestUri)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &[u8]) -> Result<Message<'_>, ParseError> {
+        parse_datagram(s, &Limits::default())
+    }
+
+    #[test]
+    fn request_with_fold_and_compact() {
+        let m =
+            p(b"INVITE sip:a@b SIP/2.0\r\ni: x\r\nSubject : a\r\n  b  \r\nl: 3\r\n\r\nabcEXTRA")
+                .unwrap();
+        assert_eq!(m.method(), Some("INVITE"));
+        assert_eq!(m.header("call-id").unwrap().value, "x");
+        assert_eq!(m.header("s").unwrap().value, "a\r\n  b");
+        assert_eq!(m.body(), b"abc");
+        assert_eq!(m.as_bytes().len(), m.as_bytes().len());
+        assert!(m.as_bytes().ends_with(b"abc"));
+    }
+
+    #[test]
+    fn value_starting_on_fold() {
+        let m = p(b"OPTIONS sip:a SIP/2.0\r\nTo:\r\n sip:x@y\r\n\r\n").unwrap();
+        assert_eq!(m.header("t").unwrap().value, "sip:x@y");
+    }
+
+    #[test]
+    fn response_line() {
+        let m = p(b"SIP/2.0 100 \r\n\r\n").unwrap();
+        assert_eq!(
+            m.start_line(),
+            StartLine::Response {
+                version: "SIP/2.0",
+                code: 100,
+                reason: ""
+            }
+        );
+        let e = p(b"SIP/2.0 4294967301 big\r\n\r\n").unwrap_err();
+        assert_eq!(e.kind, ParseErrorKind::InvalidStatusCode);
+    }
+
+    #[test]
+    fn errors_have_positions() {
+        let e = p(b"OPTIONS sip:a SIP/2.0\r\nTo: x\r\nbad line\r\n\r\n").unwrap_err();
+        assert_eq!((e.kind, e.line), (ParseErrorKind::MissingColon, 3));
+        let e = p(b"OPTIONS sip:a SIP/2.0\r\nTo: x\nA: b\r\n\r\n").unwrap_err();
+        assert_eq!((e.kind, e.line, e.column), (ParseErrorKind::BareLf, 2, 6));
+        let e = p(b"INVITE <sip:a> SIP/2.0\r\n\r\n").unwrap_err();
+        assert_eq!((e.kind, e.column), (ParseErrorKind::InvalidRequestUri, 8));
+        let e = p(b"INVITE sip:a  SIP/2.0\r\n\r\n").unwrap_err();
+        assert_eq!(e.kind, ParseErrorKind::InvalidRequestUri);
+        let e = p(b"OPTIONS sip:a SIP/2.0\r\nl: 10\r\n\r\nabc").unwrap_err();
+        assert_eq!((e.kind, e.line), (ParseErrorKind::BodyTruncated, 4));
+        let e = p(b"OPTIONS sip:a SIP/2.0\r\nl: -1\r\n\r\n").unwrap_err();
+        assert_eq!(e.kind, ParseErrorKind::InvalidContentLength);
+        let e = p(b"OPTIONS sip:a SIP/2.0\r\nl: 0\r\nContent-Length: 2\r\n\r\nab").unwrap_err();
+        assert_eq!(
+            (e.kind, e.line),
+            (ParseErrorKind::ConflictingContentLength, 3)
+        );
+    }
+
+    #[test]
+    fn limits_are_named() {
+        let lim = Limits {
+            max_headers: 2,
+            ..Limits::default()
+        };
+        let e = parse_datagram(
+            b"OPTIONS sip:a SIP/2.0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n",
+            &lim,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.kind,
+            ParseErrorKind::LimitExceeded {
+                limit: Limit::Headers,
+                max: 2
+            }
+        );
+        assert_eq!(e.line, 4);
+        let lim = Limits {
+            max_line: 10,
+            ..Limits::default()
+        };
+        let e = parse_datagram(b"OPTIONS sip:a SIP/2.0\r\n\r\n", &lim).unwrap_err();
+        assert_eq!(
+            e.kind,
+            ParseErrorKind::LimitExceeded {
+                limit: Limit::Line,
+                max: 10
+            }
+        );
+        let lim = Limits {
+            max_message: 20,
+            ..Limits::default()
+        };
+        let e = parse_datagram(b"OPTIONS sip:a SIP/2.0\r\nA: 1\r\n\r\n", &lim).unwrap_err();
+        assert!(matches!(
+            e.kind,
+            ParseErrorKind::LimitExceeded {
+                limit: Limit::Message,
+                ..
+            }
+        ));
+        let lim = Limits {
+            max_body: 2,
+            ..Limits::default()
+        };
+        let e = parse_datagram(b"OPTIONS sip:a SIP/2.0\r\n\r\nabc", &lim).unwrap_err();
+        assert!(matches!(
+            e.kind,
+            ParseErrorKind::LimitExceeded {
+                limit: Limit::Body,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn not_utf8_is_reported() {
+        let e = p(b"OPTIONS sip:a SIP/2.0\r\nA: \xff\r\n\r\n").unwrap_err();
+        assert_eq!((e.kind, e.line, e.column), (ParseErrorKind::NotUtf8, 2, 4));
+    }
+}
