@@ -104,6 +104,7 @@ impl Framer {
 
     /// Take the next complete frame. After an error the stream cannot be resynchronised and
     /// every later call returns the same error.
+    #[allow(clippy::should_implement_trait)] // the API contract names it `next`, like httparse-style pollers
     pub fn next(&mut self) -> Result<Status<Frame>, ParseError> {
         if let Some(e) = self.failed {
             return Err(e);

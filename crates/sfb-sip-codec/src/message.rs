@@ -235,10 +235,7 @@ pub(crate) fn parse_head<'a>(buf: &'a [u8], limits: &Limits) -> Result<Head<'a>,
     let mut content_length: Option<usize> = None;
     // (value start offset, header index) of the header being built, for folds.
     let mut current: Option<(usize, usize)> = None;
-    loop {
-        let Some((line, off)) = lines.next_line()? else {
-            break;
-        };
+    while let Some((line, off)) = lines.next_line()? {
         let lno = lines.line;
         if line.is_empty() {
             break;
