@@ -75,7 +75,11 @@ pub fn framer_chunking(data: &[u8]) {
     // because a chunked stream can hit the line limit on an incomplete line before a fault on
     // an earlier line is visible to the grammar.
     assert_eq!(whole.0, chunked.0, "chunking changed the frames");
-    assert_eq!(whole.1.is_some(), chunked.1.is_some(), "chunking changed the outcome");
+    assert_eq!(
+        whole.1.is_some(),
+        chunked.1.is_some(),
+        "chunking changed the outcome"
+    );
 }
 
 /// Frames and the final error (if any) after feeding `input` in chunks of the given sizes

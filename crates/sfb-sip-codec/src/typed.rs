@@ -181,7 +181,7 @@ impl<'a> CSeq<'a> {
 pub struct Warning<'a> {
     /// Three-digit code.
     pub code: u16,
-    /// The agent (host[:port] or pseudonym).
+    /// The agent (`host[:port]` or pseudonym).
     pub agent: &'a str,
     /// The text between the quotes, escapes kept.
     pub text: &'a str,

@@ -33,10 +33,14 @@ fn stack(bytes: &[u8]) -> Result<(), String> {
 #[test]
 fn rfc4475_manifest() {
     let dir = read_dir_or_fail("rfc4475");
-    let manifest = std::fs::read_to_string(dir.join("manifest.tsv")).expect("manifest.tsv readable");
+    let manifest =
+        std::fs::read_to_string(dir.join("manifest.tsv")).expect("manifest.tsv readable");
     let mut counts = [0usize; 3];
     let mut failures = Vec::new();
-    for line in manifest.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+    for line in manifest
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
         let cols: Vec<&str> = line.split('\t').collect();
         assert!(cols.len() >= 3, "bad manifest line: {line}");
         let (file, class, section) = (cols[0], cols[1], cols[2]);
@@ -57,19 +61,27 @@ fn rfc4475_manifest() {
             "invalid" => {
                 counts[1] += 1;
                 match &outcome {
-                    Ok(()) => failures.push(format!("{file} ({section}) is invalid but was accepted")),
+                    Ok(()) => {
+                        failures.push(format!("{file} ({section}) is invalid but was accepted"))
+                    }
                     Err(e) => println!("{file} ({section}) rejected: {e}"),
                 }
             }
             "either" => {
                 counts[2] += 1;
-                println!("{file} ({section}): {}", outcome.err().unwrap_or_else(|| "accepted".into()));
+                println!(
+                    "{file} ({section}): {}",
+                    outcome.err().unwrap_or_else(|| "accepted".into())
+                );
             }
             other => panic!("unknown class {other} in {line}"),
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(counts[0] >= 13 && counts[1] >= 11, "manifest incomplete: {counts:?}");
+    assert!(
+        counts[0] >= 13 && counts[1] >= 11,
+        "manifest incomplete: {counts:?}"
+    );
 }
 
 #[test]
@@ -80,22 +92,38 @@ fn rfc4475_dblreq_yields_first_message_only() {
     assert_eq!(m.method(), Some("REGISTER"));
     assert!(m.body().is_empty());
     assert!(m.as_bytes().len() < bytes.len());
-    assert!(bytes.get(m.as_bytes().len()..).is_some_and(|rest| rest.windows(6).any(|w| w == b"INVITE")));
+    assert!(
+        bytes
+            .get(m.as_bytes().len()..)
+            .is_some_and(|rest| rest.windows(6).any(|w| w == b"INVITE"))
+    );
 }
 
 #[test]
 fn lync_messages() {
     let dir = read_dir_or_fail("lync");
     let mut n = 0;
-    let mut entries: Vec<_> = std::fs::read_dir(&dir).expect("lync readable").flatten().map(|e| e.path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .expect("lync readable")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     entries.sort();
-    for path in entries.into_iter().filter(|p| p.extension().is_some_and(|e| e == "sip")) {
+    for path in entries
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "sip"))
+    {
         n += 1;
         let name = path.display().to_string();
         let bytes = std::fs::read(&path).expect("readable");
-        let m = parse_datagram(&bytes, &Limits::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let m =
+            parse_datagram(&bytes, &Limits::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
         validate(&m).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(m.as_bytes().len(), bytes.len(), "{name}: whole file is one message");
+        assert_eq!(
+            m.as_bytes().len(),
+            bytes.len(),
+            "{name}: whole file is one message"
+        );
         for v in m.vias() {
             v.unwrap_or_else(|e| panic!("{name}: via {e}"));
         }
@@ -104,7 +132,10 @@ fn lync_messages() {
         }
         for a in m.auth_headers() {
             let a = a.unwrap_or_else(|e| panic!("{name}: auth {e}"));
-            assert!(!a.params.is_empty() || !a.scheme.is_empty(), "{name}: empty auth header");
+            assert!(
+                !a.params.is_empty() || !a.scheme.is_empty(),
+                "{name}: empty auth header"
+            );
         }
         for d in m.ms_diagnostics() {
             d.unwrap_or_else(|e| panic!("{name}: ms-diagnostics {e}"));
@@ -118,12 +149,15 @@ fn lync_messages() {
             let mut frames = Vec::new();
             for c in bytes.chunks(chunk) {
                 f.push(c);
-                while let Status::Complete(fr) = f.next().unwrap_or_else(|e| panic!("{name}: {e}")) {
+                while let Status::Complete(fr) = f.next().unwrap_or_else(|e| panic!("{name}: {e}"))
+                {
                     frames.push(fr);
                 }
             }
             assert_eq!(frames.len(), 1, "{name}");
-            let Some(Frame::Message(om)) = frames.first() else { panic!("{name}: not a message") };
+            let Some(Frame::Message(om)) = frames.first() else {
+                panic!("{name}: not a message")
+            };
             assert!(om.message().same_content(&m), "{name}");
         }
         // The encoder keeps every header value byte for byte.
