@@ -75,6 +75,10 @@ pub struct Framer {
     start: usize,
     limits: Limits,
     failed: Option<ParseError>,
+    /// Bytes after `start` already searched for the end of the header section.
+    scanned: usize,
+    /// Total length of the message being received, once its header section parsed.
+    pending: Option<usize>,
 }
 
 impl Framer {
@@ -85,6 +89,8 @@ impl Framer {
             start: 0,
             limits,
             failed: None,
+            scanned: 0,
+            pending: None,
         }
     }
 
@@ -118,40 +124,34 @@ impl Framer {
 
     fn next_inner(&mut self) -> Result<Status<Frame>, ParseError> {
         let data = self.buf.get(self.start..).unwrap_or_default();
-        match data {
-            [] | [b'\r'] => return Ok(Status::Partial),
-            [b'\r', b'\n', ..] => {
-                self.start += 2;
-                return Ok(Status::Complete(Frame::KeepAlive));
+        let total = match self.pending {
+            Some(total) => total,
+            None => {
+                match data {
+                    [] | [b'\r'] => return Ok(Status::Partial),
+                    [b'\r', b'\n', ..] => {
+                        self.start += 2;
+                        return Ok(Status::Complete(Frame::KeepAlive));
+                    }
+                    [b'\r', ..] => {
+                        return Err(ParseError::new(ParseErrorKind::InvalidKeepAlive, 1, 2));
+                    }
+                    _ => {}
+                }
+                let found = find_head_end(data, self.limits.max_message, self.scanned)?;
+                let Some(head_end) = found else {
+                    self.scanned = data.len();
+                    return self.check_partial_line(data).map(|()| Status::Partial);
+                };
+                let head = parse_head(data.get(..head_end).unwrap_or(data), &self.limits)?;
+                let Some(cl) = head.content_length else {
+                    let kind = ParseErrorKind::MissingContentLength;
+                    return Err(ParseError::new(kind, head.body_line, 1));
+                };
+                self.pending = Some(head_end + cl);
+                head_end + cl
             }
-            [b'\r', ..] => return Err(ParseError::new(ParseErrorKind::InvalidKeepAlive, 1, 2)),
-            _ => {}
-        }
-        let Some(head_end) = find_head_end(data, self.limits.max_message)? else {
-            // Check the line limit early so a peer cannot make us buffer a huge line.
-            let last_nl = memchr::memrchr(b'\n', data).map_or(0, |i| i + 1);
-            if data.len() - last_nl > self.limits.max_line {
-                let line = memchr::memchr_iter(b'\n', data).count() + 1;
-                let line = u32::try_from(line).unwrap_or(u32::MAX);
-                let (limit, max) = (crate::Limit::Line, self.limits.max_line);
-                let kind = ParseErrorKind::LimitExceeded { limit, max };
-                return Err(ParseError::new(
-                    kind,
-                    line,
-                    u32::try_from(max).unwrap_or(u32::MAX),
-                ));
-            }
-            return Ok(Status::Partial);
         };
-        let head = parse_head(data.get(..head_end).unwrap_or(data), &self.limits)?;
-        let Some(cl) = head.content_length else {
-            return Err(ParseError::new(
-                ParseErrorKind::MissingContentLength,
-                head.body_line,
-                1,
-            ));
-        };
-        let total = head_end + cl;
         let Some(bytes) = data.get(..total) else {
             return Ok(Status::Partial);
         };
@@ -160,7 +160,26 @@ impl Framer {
             limits: self.limits,
         };
         self.start += total;
+        self.scanned = 0;
+        self.pending = None;
         Ok(Status::Complete(Frame::Message(msg)))
+    }
+
+    /// Reject an incomplete line that is already over `max_line`, so a peer cannot make us
+    /// buffer a huge line.
+    fn check_partial_line(&self, data: &[u8]) -> Result<(), ParseError> {
+        let last_nl = memchr::memrchr(b'\n', data).map_or(0, |i| i + 1);
+        if data.len() - last_nl <= self.limits.max_line {
+            return Ok(());
+        }
+        let line = u32::try_from(memchr::memchr_iter(b'\n', data).count() + 1).unwrap_or(u32::MAX);
+        let (limit, max) = (crate::Limit::Line, self.limits.max_line);
+        let column = u32::try_from(max).unwrap_or(u32::MAX);
+        Err(ParseError::new(
+            ParseErrorKind::LimitExceeded { limit, max },
+            line,
+            column,
+        ))
     }
 }
 

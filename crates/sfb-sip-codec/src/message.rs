@@ -176,19 +176,30 @@ fn col(n: usize) -> u32 {
 }
 
 /// Find the end of the header section: the offset just past the first CRLFCRLF, searching at
-/// most `max` bytes. `Ok(None)` means "not yet" (more bytes may complete it).
-pub(crate) fn find_head_end(buf: &[u8], max: usize) -> Result<Option<usize>, ParseError> {
+/// most `max` bytes and starting at `from` (bytes before it are known not to hold the end).
+/// `Ok(None)` means "not yet" (more bytes may complete it).
+pub(crate) fn find_head_end(
+    buf: &[u8],
+    max: usize,
+    from: usize,
+) -> Result<Option<usize>, ParseError> {
     let window = buf.get(..max.min(buf.len())).unwrap_or(buf);
-    match memchr::memmem::find(window, b"\r\n\r\n") {
-        Some(i) => Ok(Some(i + 4)),
-        None if buf.len() >= max.saturating_add(3) => Err(limit_err(
+    let from = from.saturating_sub(3);
+    for i in memchr::memchr_iter(b'\n', window.get(from..).unwrap_or_default()) {
+        let i = from + i;
+        if i >= 3 && window.get(i - 3..=i) == Some(b"\r\n\r\n".as_slice()) {
+            return Ok(Some(i + 1));
+        }
+    }
+    if buf.len() >= max.saturating_add(3) {
+        return Err(limit_err(
             Limit::Message,
             max,
             line_of(window, window.len()),
             1,
-        )),
-        None => Ok(None),
+        ));
     }
+    Ok(None)
 }
 
 fn line_of(buf: &[u8], at: usize) -> u32 {
@@ -196,99 +207,179 @@ fn line_of(buf: &[u8], at: usize) -> u32 {
     u32::try_from(n + 1).unwrap_or(u32::MAX)
 }
 
-/// Parse the header section at the start of `buf` (RFC 3261 7.1, 7.2, 7.3).
+fn valid_prefix(buf: &[u8], n: usize) -> &str {
+    core::str::from_utf8(buf.get(..n).unwrap_or_default()).unwrap_or_default()
+}
+
+/// A header whose value may still grow by continuation lines.
+struct Pending<'a> {
+    name: &'a str,
+    vstart: usize,
+    vend: usize,
+    line: u32,
+    column: u32,
+}
+
+impl<'a> Pending<'a> {
+    fn finish(self, text: &'a str) -> Header<'a> {
+        let value = text.get(self.vstart..self.vend).unwrap_or_default();
+        // A value that starts on a fold begins with CRLF: trim it.
+        let value = if value.starts_with(['\r', '\n', ' ', '\t']) {
+            crate::scan::trim(value)
+        } else {
+            value
+        };
+        Header {
+            name: self.name,
+            value,
+            line: self.line,
+            column: self.column,
+        }
+    }
+}
+
+/// Parse the header section at the start of `buf` in one pass over its lines
+/// (RFC 3261 7.1, 7.2, 7.3; folding per RFC 3261 7.3.1).
 pub(crate) fn parse_head<'a>(buf: &'a [u8], limits: &Limits) -> Result<Head<'a>, ParseError> {
     if buf.is_empty() {
         return Err(ParseError::new(ParseErrorKind::Empty, 1, 1));
     }
-    let Some(end) = find_head_end(buf, limits.max_message)? else {
-        return Err(ParseError::new(
-            ParseErrorKind::Unterminated,
-            line_of(buf, buf.len()),
-            1,
-        ));
+    // One UTF-8 check over the whole header section when its end is known; otherwise over the
+    // valid prefix, and the line loop below finds the precise fault.
+    let (text, utf8_err) = match find_head_end(buf, limits.max_message, 0)? {
+        Some(end) => match core::str::from_utf8(buf.get(..end).unwrap_or(buf)) {
+            Ok(t) => (t, None),
+            Err(e) => (valid_prefix(buf, e.valid_up_to()), Some(e.valid_up_to())),
+        },
+        None => match core::str::from_utf8(buf) {
+            Ok(t) => (t, None),
+            Err(e) => (valid_prefix(buf, e.valid_up_to()), Some(e.valid_up_to())),
+        },
     };
-    let raw = buf.get(..end).unwrap_or(buf);
-    let text = match core::str::from_utf8(raw) {
-        Ok(t) => t,
-        Err(e) => {
-            let at = e.valid_up_to();
-            let ls = memchr::memrchr(b'\n', raw.get(..at).unwrap_or(raw)).map_or(0, |i| i + 1);
+    let buf = text.as_bytes();
+    let mut pos = 0usize;
+    let mut lno = 0u32;
+    let mut start: Option<StartLine<'a>> = None;
+    let mut headers: Vec<Header<'a>> = Vec::with_capacity(16);
+    let mut cur: Option<Pending<'a>> = None;
+    loop {
+        lno = lno.saturating_add(1);
+        let rest = buf.get(pos..).unwrap_or_default();
+        let Some(i) = memchr::memchr2(b'\r', b'\n', rest) else {
+            if let Some(at) = utf8_err {
+                let ls = memchr::memrchr(b'\n', buf).map_or(0, |i| i + 1);
+                return Err(ParseError::new(ParseErrorKind::NotUtf8, lno, col(at - ls)));
+            }
+            if rest.len() >= limits.max_line {
+                return Err(limit_err(
+                    Limit::Line,
+                    limits.max_line,
+                    lno,
+                    col(limits.max_line),
+                ));
+            }
+            if pos + rest.len() > limits.max_message {
+                return Err(limit_err(Limit::Message, limits.max_message, lno, 1));
+            }
             return Err(ParseError::new(
-                ParseErrorKind::NotUtf8,
-                line_of(raw, at),
-                col(at - ls),
+                ParseErrorKind::Unterminated,
+                lno,
+                col(rest.len()),
+            ));
+        };
+        if i + 2 > limits.max_line {
+            return Err(limit_err(
+                Limit::Line,
+                limits.max_line,
+                lno,
+                col(limits.max_line),
             ));
         }
-    };
-    let mut lines = Lines {
-        text,
-        pos: 0,
-        line: 0,
-        max_line: limits.max_line,
-    };
-    let (first, _) = lines
-        .next_line()?
-        .ok_or(ParseError::new(ParseErrorKind::Empty, 1, 1))?;
-    let start = parse_start_line(first)?;
-    let mut headers: Vec<Header<'a>> = Vec::with_capacity(16);
-    let mut content_length: Option<usize> = None;
-    // (value start offset, header index) of the header being built, for folds.
-    let mut current: Option<(usize, usize)> = None;
-    while let Some((line, off)) = lines.next_line()? {
-        let lno = lines.line;
-        if line.is_empty() {
-            break;
+        match (rest.get(i), rest.get(i + 1)) {
+            (Some(b'\r'), Some(b'\n')) => {}
+            (Some(b'\n'), _) => return Err(ParseError::new(ParseErrorKind::BareLf, lno, col(i))),
+            (_, None) => return Err(ParseError::new(ParseErrorKind::Unterminated, lno, col(i))),
+            _ => return Err(ParseError::new(ParseErrorKind::BareCr, lno, col(i))),
         }
-        let b = line.as_bytes();
-        if b[0] == b' ' || b[0] == b'\t' {
-            let Some((vstart, idx)) = current else {
-                return Err(ParseError::new(ParseErrorKind::OrphanContinuation, lno, 1));
-            };
-            let content = line.trim_matches([' ', '\t']);
-            if !content.is_empty() {
-                let end = off + line.trim_end_matches([' ', '\t']).len();
-                if let (Some(h), Some(v)) = (headers.get_mut(idx), text.get(vstart..end)) {
-                    h.value = v;
-                }
-            }
+        let line = rest.get(..i).unwrap_or_default();
+        let line_start = pos;
+        pos += i + 2;
+        if pos > limits.max_message {
+            return Err(limit_err(Limit::Message, limits.max_message, lno, 1));
+        }
+        if start.is_none() {
+            start = Some(parse_start_line(
+                text.get(line_start..line_start + i).unwrap_or_default(),
+            )?);
             continue;
         }
-        let Some(colon) = memchr::memchr(b':', b) else {
+        match line.first() {
+            None => {
+                if let Some(p) = cur.take() {
+                    headers.push(p.finish(text));
+                }
+                break;
+            }
+            Some(b' ' | b'\t') => {
+                let Some(p) = cur.as_mut() else {
+                    return Err(ParseError::new(ParseErrorKind::OrphanContinuation, lno, 1));
+                };
+                if let Some(last) = line.iter().rposition(|b| *b != b' ' && *b != b'\t') {
+                    p.vend = line_start + last + 1;
+                }
+                continue;
+            }
+            Some(_) => {}
+        }
+        if let Some(p) = cur.take() {
+            headers.push(p.finish(text));
+        }
+        let Some(colon) = memchr::memchr(b':', line) else {
             return Err(ParseError::new(ParseErrorKind::MissingColon, lno, 1));
         };
-        let name = line
-            .get(..colon)
-            .unwrap_or_default()
-            .trim_end_matches([' ', '\t']);
-        if !is_token(name) {
-            let bad = name.bytes().position(|c| !is_token_byte(c)).unwrap_or(0);
+        let name_b = line.get(..colon).unwrap_or_default();
+        let name_len = name_b
+            .iter()
+            .rposition(|b| *b != b' ' && *b != b'\t')
+            .map_or(0, |n| n + 1);
+        let name_b = name_b.get(..name_len).unwrap_or_default();
+        if name_b.is_empty() || !name_b.iter().all(|b| is_token_byte(*b)) {
+            let bad = name_b.iter().position(|c| !is_token_byte(*c)).unwrap_or(0);
             return Err(ParseError::new(
                 ParseErrorKind::InvalidHeaderName,
                 lno,
                 col(bad),
             ));
         }
+        let name = text
+            .get(line_start..line_start + name_len)
+            .unwrap_or_default();
         if headers.len() >= limits.max_headers {
             return Err(limit_err(Limit::Headers, limits.max_headers, lno, 1));
         }
         let after = line.get(colon + 1..).unwrap_or_default();
-        let lead = after.len() - after.trim_start_matches([' ', '\t']).len();
+        let lead = after
+            .iter()
+            .position(|b| *b != b' ' && *b != b'\t')
+            .unwrap_or(after.len());
         let vcol = colon + 1 + lead;
-        let value = after.trim_matches([' ', '\t']);
-        current = Some((off + vcol, headers.len()));
-        headers.push(Header {
+        let vend = after
+            .iter()
+            .rposition(|b| *b != b' ' && *b != b'\t')
+            .map_or(vcol, |e| colon + 2 + e);
+        cur = Some(Pending {
             name,
-            value,
+            vstart: line_start + vcol,
+            vend: line_start + vend,
             line: lno,
             column: col(vcol),
         });
     }
-    // Fix values that are empty on the name line but continue on a fold, and read Content-Length.
-    for h in &mut headers {
-        if h.value.starts_with(['\r', '\n']) {
-            h.value = crate::scan::trim(h.value);
-        }
+    let Some(start) = start else {
+        return Err(ParseError::new(ParseErrorKind::Empty, 1, 1));
+    };
+    let mut content_length: Option<usize> = None;
+    for h in &headers {
         if name_matches(h.name, "Content-Length") {
             let n = parse_content_length(h.value).map_err(|k| h.error(k))?;
             if n > limits.max_body {
@@ -305,9 +396,9 @@ pub(crate) fn parse_head<'a>(buf: &'a [u8], limits: &Limits) -> Result<Head<'a>,
     Ok(Head {
         start,
         headers,
-        len: end,
+        len: pos,
         content_length,
-        body_line: lines.line.saturating_add(1),
+        body_line: lno.saturating_add(1),
     })
 }
 
@@ -319,47 +410,6 @@ fn parse_content_length(v: &str) -> Result<usize, ParseErrorKind> {
     }
     v.parse::<usize>()
         .map_err(|_| ParseErrorKind::InvalidContentLength)
-}
-
-/// Physical line iterator over the header section: checks CRLF endings and `max_line`.
-struct Lines<'a> {
-    text: &'a str,
-    pos: usize,
-    line: u32,
-    max_line: usize,
-}
-
-impl<'a> Lines<'a> {
-    /// The next line without its CRLF, and its start offset.
-    fn next_line(&mut self) -> Result<Option<(&'a str, usize)>, ParseError> {
-        let rest = self.text.as_bytes().get(self.pos..).unwrap_or_default();
-        if rest.is_empty() {
-            return Ok(None);
-        }
-        self.line = self.line.saturating_add(1);
-        let Some(nl) = memchr::memchr(b'\n', rest) else {
-            return Err(ParseError::new(ParseErrorKind::Unterminated, self.line, 1));
-        };
-        if nl + 1 > self.max_line {
-            return Err(limit_err(
-                Limit::Line,
-                self.max_line,
-                self.line,
-                col(self.max_line),
-            ));
-        }
-        if nl == 0 || rest[nl - 1] != b'\r' {
-            return Err(ParseError::new(ParseErrorKind::BareLf, self.line, col(nl)));
-        }
-        let body = &rest[..nl - 1];
-        if let Some(cr) = memchr::memchr(b'\r', body) {
-            return Err(ParseError::new(ParseErrorKind::BareCr, self.line, col(cr)));
-        }
-        let start = self.pos;
-        self.pos += nl + 1;
-        let s = self.text.get(start..start + nl - 1).unwrap_or_default();
-        Ok(Some((s, start)))
-    }
 }
 
 /// Parse the start line: a Status-Line if it begins with `SIP/`, else a Request-Line.
