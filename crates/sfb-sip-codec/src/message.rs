@@ -4,7 +4,7 @@
 //! Header values are kept raw, exactly as on the wire (folds included, outer LWS trimmed),
 //! and are only parsed into typed values on access (see [`crate::typed`]).
 
-use crate::scan::{is_token, is_token_byte, long_name, name_matches};
+use crate::scan::{TOKEN, is_token, long_name, name_matches};
 use crate::{Limit, Limits, ParseError, ParseErrorKind};
 
 /// The first line of a message.
@@ -334,22 +334,20 @@ pub(crate) fn parse_head<'a>(buf: &'a [u8], limits: &Limits) -> Result<Head<'a>,
         if let Some(p) = cur.take() {
             headers.push(p.finish(text));
         }
-        let Some(colon) = memchr::memchr(b':', line) else {
-            return Err(ParseError::new(ParseErrorKind::MissingColon, lno, 1));
-        };
-        let name_b = line.get(..colon).unwrap_or_default();
-        let name_len = name_b
+        let name_len = line
             .iter()
-            .rposition(|b| *b != b' ' && *b != b'\t')
-            .map_or(0, |n| n + 1);
-        let name_b = name_b.get(..name_len).unwrap_or_default();
-        if name_b.is_empty() || !name_b.iter().all(|b| is_token_byte(*b)) {
-            let bad = name_b.iter().position(|c| !is_token_byte(*c)).unwrap_or(0);
-            return Err(ParseError::new(
-                ParseErrorKind::InvalidHeaderName,
-                lno,
-                col(bad),
-            ));
+            .position(|b| !TOKEN[usize::from(*b)])
+            .unwrap_or(line.len());
+        let mut colon = name_len;
+        while matches!(line.get(colon), Some(b' ' | b'\t')) {
+            colon += 1;
+        }
+        if name_len == 0 || line.get(colon) != Some(&b':') {
+            return Err(if memchr::memchr(b':', line).is_some() {
+                ParseError::new(ParseErrorKind::InvalidHeaderName, lno, col(name_len))
+            } else {
+                ParseError::new(ParseErrorKind::MissingColon, lno, 1)
+            });
         }
         let name = text
             .get(line_start..line_start + name_len)
@@ -380,7 +378,7 @@ pub(crate) fn parse_head<'a>(buf: &'a [u8], limits: &Limits) -> Result<Head<'a>,
     };
     let mut content_length: Option<usize> = None;
     for h in &headers {
-        if name_matches(h.name, "Content-Length") {
+        if (h.name.len() == 14 || h.name.len() == 1) && name_matches(h.name, "Content-Length") {
             let n = parse_content_length(h.value).map_err(|k| h.error(k))?;
             if n > limits.max_body {
                 return Err(limit_err(Limit::Body, limits.max_body, h.line, h.column));

@@ -5,13 +5,28 @@
 use crate::ParseErrorKind;
 
 /// RFC 3261 25.1: `token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" )`
+#[inline]
 pub(crate) fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
-        )
+    TOKEN[usize::from(b)]
 }
+
+/// Lookup table for [`is_token_byte`].
+pub(crate) static TOKEN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0u8;
+    loop {
+        t[i as usize] = i.is_ascii_alphanumeric()
+            || matches!(
+                i,
+                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+            );
+        if i == 255 {
+            break;
+        }
+        i += 1;
+    }
+    t
+};
 
 /// True when `s` is a non-empty token.
 pub(crate) fn is_token(s: &str) -> bool {
