@@ -244,18 +244,39 @@ pub(crate) fn parse_head<'a>(buf: &'a [u8], limits: &Limits) -> Result<Head<'a>,
     if buf.is_empty() {
         return Err(ParseError::new(ParseErrorKind::Empty, 1, 1));
     }
-    // One UTF-8 check over the whole header section when its end is known; otherwise over the
-    // valid prefix, and the line loop below finds the precise fault.
-    let (text, utf8_err) = match find_head_end(buf, limits.max_message, 0)? {
-        Some(end) => match core::str::from_utf8(buf.get(..end).unwrap_or(buf)) {
+    // UTF-8 is checked once over a window that grows until it holds the header section, so a
+    // large body is not scanned.
+    let mut window = buf.len().min(4096);
+    loop {
+        let all = buf.get(..window).unwrap_or(buf);
+        let more = window < buf.len();
+        let (text, utf8_err) = match core::str::from_utf8(all) {
             Ok(t) => (t, None),
-            Err(e) => (valid_prefix(buf, e.valid_up_to()), Some(e.valid_up_to())),
-        },
-        None => match core::str::from_utf8(buf) {
-            Ok(t) => (t, None),
-            Err(e) => (valid_prefix(buf, e.valid_up_to()), Some(e.valid_up_to())),
-        },
-    };
+            Err(e) if e.error_len().is_none() && more => (valid_prefix(all, e.valid_up_to()), None),
+            Err(e) => (valid_prefix(all, e.valid_up_to()), Some(e.valid_up_to())),
+        };
+        match parse_lines(text, utf8_err, more, limits) {
+            Err(e) if e == MORE => window = window.saturating_mul(4).min(buf.len()),
+            r => return r,
+        }
+    }
+}
+
+/// Internal signal of [`parse_lines`]: the text ended inside the header section but the input
+/// has more bytes. Line 0 never occurs in a real error (lines are 1-based).
+const MORE: ParseError = ParseError {
+    kind: ParseErrorKind::Unterminated,
+    line: 0,
+    column: 0,
+};
+
+/// The line loop of [`parse_head`] over a UTF-8 prefix of the input.
+fn parse_lines<'a>(
+    text: &'a str,
+    utf8_err: Option<usize>,
+    more: bool,
+    limits: &Limits,
+) -> Result<Head<'a>, ParseError> {
     let buf = text.as_bytes();
     let mut pos = 0usize;
     let mut lno = 0u32;
@@ -266,6 +287,9 @@ pub(crate) fn parse_head<'a>(buf: &'a [u8], limits: &Limits) -> Result<Head<'a>,
         lno = lno.saturating_add(1);
         let rest = buf.get(pos..).unwrap_or_default();
         let Some(i) = memchr::memchr2(b'\r', b'\n', rest) else {
+            if more && pos + rest.len() <= limits.max_message {
+                return Err(MORE);
+            }
             if let Some(at) = utf8_err {
                 let ls = memchr::memrchr(b'\n', buf).map_or(0, |i| i + 1);
                 return Err(ParseError::new(ParseErrorKind::NotUtf8, lno, col(at - ls)));
@@ -298,6 +322,7 @@ pub(crate) fn parse_head<'a>(buf: &'a [u8], limits: &Limits) -> Result<Head<'a>,
         match (rest.get(i), rest.get(i + 1)) {
             (Some(b'\r'), Some(b'\n')) => {}
             (Some(b'\n'), _) => return Err(ParseError::new(ParseErrorKind::BareLf, lno, col(i))),
+            (_, None) if more => return Err(MORE),
             (_, None) => return Err(ParseError::new(ParseErrorKind::Unterminated, lno, col(i))),
             _ => return Err(ParseError::new(ParseErrorKind::BareCr, lno, col(i))),
         }
@@ -612,6 +637,24 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn long_heads_and_binary_bodies() {
+        // A header section longer than the first UTF-8 window, with multi-byte characters
+        // straddling every window edge, and a non-UTF-8 body.
+        let mut raw = b"MESSAGE sip:a SIP/2.0\r\n".to_vec();
+        for i in 0..60 {
+            raw.extend_from_slice(format!("X-{i}: {}\r\n", "\u{e9}".repeat(60)).as_bytes());
+        }
+        raw.extend_from_slice(b"Content-Length: 3\r\n\r\n\xff\xfe\x00");
+        let m = p(&raw).unwrap();
+        assert_eq!(m.header_slice().len(), 61);
+        assert_eq!(m.body(), b"\xff\xfe\x00");
+        let mut bad = raw.clone();
+        let at = bad.len() - 40;
+        bad[at] = 0xff;
+        assert_eq!(p(&bad).unwrap_err().kind, ParseErrorKind::NotUtf8);
     }
 
     #[test]
