@@ -1,7 +1,8 @@
 //! Stream framing for TCP/TLS (RFC 3261 18.3, RFC 5626 3.5.1): push bytes, then poll for
 //! complete messages or keep-alives. Content-Length is required on a stream.
 
-use crate::message::{Message, find_head_end, parse_datagram, parse_head};
+use crate::head::{find_head_end, parse_head};
+use crate::message::{Message, parse_datagram};
 use crate::{Limits, ParseError, ParseErrorKind};
 
 /// The result of polling: not enough bytes yet, or a complete item (style of httparse).

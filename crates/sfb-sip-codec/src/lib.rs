@@ -65,6 +65,7 @@ mod diag;
 mod encode;
 mod error;
 mod framer;
+mod head;
 mod limits;
 mod message;
 mod nameaddr;
