@@ -71,18 +71,38 @@ struct Pending<'a> {
 
 impl<'a> Pending<'a> {
     fn finish(self, text: &'a str) -> Header<'a> {
-        let value = text.get(self.vstart..self.vend).unwrap_or_default();
-        // A value that starts on a fold begins with CRLF: trim it.
-        let value = if value.starts_with(['\r', '\n', ' ', '\t']) {
-            crate::scan::trim(value)
-        } else {
-            value
+        let raw = text.get(self.vstart..self.vend).unwrap_or_default();
+        if !raw
+            .as_bytes()
+            .first()
+            .is_some_and(|b| crate::scan::is_lws(*b))
+        {
+            return Header {
+                name: self.name,
+                value: raw,
+                line: self.line,
+                column: self.column,
+            };
+        }
+        // The value starts on a fold: trim it and point at its first byte.
+        let value = crate::scan::trim(raw);
+        let skipped = raw
+            .as_bytes()
+            .get(..raw.len() - raw.trim_start_matches([' ', '\t', '\r', '\n']).len());
+        let skipped = skipped.unwrap_or_default();
+        let folds = memchr::memchr_iter(b'\n', skipped).count();
+        let (line, column) = match memchr::memrchr(b'\n', skipped) {
+            Some(nl) => (
+                self.line.saturating_add(u32::try_from(folds).unwrap_or(0)),
+                col(skipped.len() - nl - 1),
+            ),
+            None => (self.line, self.column),
         };
         Header {
             name: self.name,
             value,
-            line: self.line,
-            column: self.column,
+            line,
+            column,
         }
     }
 }
@@ -308,7 +328,10 @@ fn parse_start_line(line: &str) -> Result<StartLine<'_>, ParseError> {
             reason,
         });
     }
-    let (Some(sp1), Some(sp2)) = (line.find(' '), line.rfind(' ')) else {
+    let (Some(sp1), Some(sp2)) = (
+        memchr::memchr(b' ', line.as_bytes()),
+        memchr::memrchr(b' ', line.as_bytes()),
+    ) else {
         return Err(err(ParseErrorKind::InvalidStartLine, 0));
     };
     let method = line.get(..sp1).unwrap_or_default();

@@ -180,8 +180,9 @@ mod tests {
 
     #[test]
     fn value_starting_on_fold() {
-        let m = p(b"OPTIONS sip:a SIP/2.0\r\nTo:\r\n sip:x@y\r\n\r\n").unwrap();
-        assert_eq!(m.header("t").unwrap().value, "sip:x@y");
+        let m = p(b"OPTIONS sip:a SIP/2.0\r\nTo:\r\n   sip:x@y\r\n\r\n").unwrap();
+        let h = m.header("t").unwrap();
+        assert_eq!((h.value, h.line, h.column), ("sip:x@y", 3, 4));
     }
 
     #[test]
