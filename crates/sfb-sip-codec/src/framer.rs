@@ -253,6 +253,34 @@ mod tests {
     }
 
     #[test]
+    fn endless_header_section_is_bounded() {
+        let lim = Limits::default();
+        let mut f = Framer::new(lim);
+        f.push(b"OPTIONS sip:a SIP/2.0\r\n");
+        let line = b"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+        let mut err = None;
+        for _ in 0..10_000 {
+            f.push(line);
+            match f.next() {
+                Ok(Status::Partial) => assert!(f.buffered() <= lim.max_message + 2 * line.len()),
+                Ok(Status::Complete(_)) => panic!("no frame can be complete"),
+                Err(e) => {
+                    err = Some(e);
+                    break;
+                }
+            }
+        }
+        let e = err.expect("the header-section limit must trip");
+        assert_eq!(
+            e.kind,
+            ParseErrorKind::LimitExceeded {
+                limit: crate::Limit::Message,
+                max: lim.max_message
+            }
+        );
+    }
+
+    #[test]
     fn bad_keepalive() {
         let mut f = Framer::new(Limits::default());
         f.push(b"\rX");
