@@ -155,7 +155,7 @@ fn parse_lines<'a>(
     loop {
         lno = lno.saturating_add(1);
         let rest = buf.get(pos..).unwrap_or_default();
-        let Some(i) = memchr::memchr2(b'\r', b'\n', rest) else {
+        let Some(nl) = memchr::memchr(b'\n', rest) else {
             if more && pos + rest.len() <= limits.max_message {
                 return Err(MORE);
             }
@@ -180,6 +180,10 @@ fn parse_lines<'a>(
                 col(rest.len()),
             ));
         };
+        if nl == 0 || rest.get(nl - 1) != Some(&b'\r') {
+            return Err(ParseError::new(ParseErrorKind::BareLf, lno, col(nl)));
+        }
+        let i = nl - 1;
         if i + 2 > limits.max_line {
             return Err(limit_err(
                 Limit::Line,
@@ -187,13 +191,6 @@ fn parse_lines<'a>(
                 lno,
                 col(limits.max_line),
             ));
-        }
-        match (rest.get(i), rest.get(i + 1)) {
-            (Some(b'\r'), Some(b'\n')) => {}
-            (Some(b'\n'), _) => return Err(ParseError::new(ParseErrorKind::BareLf, lno, col(i))),
-            (_, None) if more => return Err(MORE),
-            (_, None) => return Err(ParseError::new(ParseErrorKind::Unterminated, lno, col(i))),
-            _ => return Err(ParseError::new(ParseErrorKind::BareCr, lno, col(i))),
         }
         let line = rest.get(..i).unwrap_or_default();
         let line_start = pos;
@@ -267,6 +264,11 @@ fn parse_lines<'a>(
             column: col(vcol),
         });
     }
+    // Every line ends in CRLF, so a header section without a bare CR has one CR per line.
+    let head = buf.get(..pos).unwrap_or_default();
+    if memchr::memchr_iter(b'\r', head).count() != usize::try_from(lno).unwrap_or(usize::MAX) {
+        return Err(bare_cr(head));
+    }
     let Some(start) = start else {
         return Err(ParseError::new(ParseErrorKind::Empty, 1, 1));
     };
@@ -292,6 +294,15 @@ fn parse_lines<'a>(
         content_length,
         body_line: lno.saturating_add(1),
     })
+}
+
+/// The position of the first CR not followed by LF in `head`.
+fn bare_cr(head: &[u8]) -> ParseError {
+    let at = memchr::memchr_iter(b'\r', head)
+        .find(|i| head.get(i + 1) != Some(&b'\n'))
+        .unwrap_or(0);
+    let ls = memchr::memrchr(b'\n', head.get(..at).unwrap_or_default()).map_or(0, |i| i + 1);
+    ParseError::new(ParseErrorKind::BareCr, line_of(head, at), col(at - ls))
 }
 
 /// RFC 3261 20.14: `Content-Length = ( "Content-Length" / "l" ) HCOLON 1*DIGIT`

@@ -206,6 +206,8 @@ mod tests {
         assert_eq!((e.kind, e.line), (ParseErrorKind::MissingColon, 3));
         let e = p(b"OPTIONS sip:a SIP/2.0\r\nTo: x\nA: b\r\n\r\n").unwrap_err();
         assert_eq!((e.kind, e.line, e.column), (ParseErrorKind::BareLf, 2, 6));
+        let e = p(b"OPTIONS sip:a SIP/2.0\r\nTo: x\r\nA: b\rc\r\n\r\n").unwrap_err();
+        assert_eq!((e.kind, e.line, e.column), (ParseErrorKind::BareCr, 3, 5));
         let e = p(b"INVITE <sip:a> SIP/2.0\r\n\r\n").unwrap_err();
         assert_eq!((e.kind, e.column), (ParseErrorKind::InvalidRequestUri, 8));
         let e = p(b"INVITE sip:a  SIP/2.0\r\n\r\n").unwrap_err();
