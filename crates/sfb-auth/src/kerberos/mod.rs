@@ -1,0 +1,60 @@
+//! MS-SIPAE Kerberos: GSS-framed AP-REQ in `gssapi-data`, RFC 4121 MIC tokens as signatures.
+//!
+//! [MS-SIPAE] 3.2.5.1 / protocol.md §3.4: the Kerberos scheme has **no AP-REP leg**. The client
+//! sends `gssapi-data` = GSS-framed AP-REQ with integrity only (no mutual auth); the security
+//! context is complete after the AP-REQ, so that first REGISTER is already signed.
+//!
+//! RFC 4121 §2: without an acceptor subkey, per-message tokens use the **initiator's
+//! authenticator subkey**, not the ticket session key.
+//!
+//! # How the client gets its subkey
+//!
+//! sspi 0.23.1 (finding 0.3 of deps-and-peers.md) runs the AS and TGS exchanges and builds the
+//! AP-REQ with a random subkey, but it throws the subkey away when no AP-REP comes back, and
+//! `query_context_session_key()` then returns the *ticket* session key. We take that ticket
+//! session key, decrypt our own authenticator (RFC 4120 §5.5.1, key usage 11) with picky-krb and
+//! read the subkey and the initial sequence number from it. That keeps the KDC work in sspi
+//! and the per-message work here.
+//!
+//! # Shape
+//!
+//! * [`KerberosClient`]: sans-IO. [`KerberosClient::start`] returns
+//!   [`Output::AcquireKerberosToken`]; a driver (see [`driver::acquire_token`], blocking, using
+//!   sspi and our own small KDC transport) produces the [`Input::KerberosToken`] that completes
+//!   the context. Then [`KerberosClient::sign`] / [`KerberosClient::verify`].
+//! * [`KerberosServer`]: accepts the AP-REQ with service keys (from a [`keytab::Keytab`] or raw
+//!   bytes), checks the clock skew against an injected time, and then signs and verifies.
+
+mod ap_req;
+mod client;
+pub mod driver;
+mod error;
+mod keys;
+pub mod keytab;
+pub mod mic;
+mod server;
+mod time;
+
+pub use ap_req::{GssApReq, MAX_TOKEN_LEN, parse_gss_ap_req};
+pub use client::{
+    AcquiredToken, ClientConfig, Input, KDC_PORT, KdcAddress, KerberosClient, Output, TokenRequest,
+};
+pub use error::KerberosError;
+pub use keys::{Enctype, SessionKey};
+pub use server::{AcceptedContext, DEFAULT_SKEW, KerberosServer, ServiceKey};
+
+/// Fuzzing entry points (one per fuzz target). Never panic on any input.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::{Enctype, SessionKey, keytab, mic};
+
+    /// Parse `data` as a GSS-framed AP-REQ, a MIC token and a keytab; verify it as a MIC.
+    pub fn kerberos_token(data: &[u8]) {
+        let _ = super::parse_gss_ap_req(data);
+        let _ = mic::MicToken::parse(data);
+        let _ = keytab::Keytab::parse(data);
+        if let Ok(key) = SessionKey::new(Enctype::Aes128CtsHmacSha196, vec![1u8; 16]) {
+            let _ = mic::verify_mic(&key, mic::Direction::Initiator, b"buffer", data);
+        }
+    }
+}
