@@ -127,6 +127,7 @@ enum State {
         gss_ap_req: Vec<u8>,
         subkey: SessionKey,
         send_seq: u64,
+        ticket_etype: i64,
     },
 }
 
@@ -197,12 +198,14 @@ impl KerberosClient {
         }
         let Input::KerberosToken(tok) = input;
         let req = parse_gss_ap_req(&tok.gss_ap_req)?;
+        let (ticket_etype, _kvno) = req.ticket_etype()?;
         let auth = req.decrypt_authenticator(&tok.ticket_session_key)?;
         let (subkey, send_seq) = subkey_and_seq(&auth)?;
         self.state = State::Ready {
             gss_ap_req: tok.gss_ap_req,
             subkey,
             send_seq,
+            ticket_etype,
         };
         Ok(())
     }
@@ -210,6 +213,22 @@ impl KerberosClient {
     /// Whether the context is established (after the AP-REQ; there is no AP-REP).
     pub fn is_ready(&self) -> bool {
         matches!(self.state, State::Ready { .. })
+    }
+
+    /// Diagnosis: [`KerberosError::ServiceWithoutAesKeys`] when the service ticket is not
+    /// encrypted with an AES key (the `sip/` account has only RC4 keys). Our own signing still
+    /// works (it uses the AES subkey), but servers with RC4-only accounts are a known cause of
+    /// Kerberos sign-in failures, so callers should report it.
+    pub fn ticket_diagnosis(&self) -> Result<(), KerberosError> {
+        match &self.state {
+            State::Ready { ticket_etype, .. } => match super::Enctype::from_number(*ticket_etype) {
+                Ok(_) => Ok(()),
+                Err(_) => Err(KerberosError::ServiceWithoutAesKeys {
+                    etype: *ticket_etype,
+                }),
+            },
+            _ => Err(KerberosError::NotReady),
+        }
     }
 
     /// The GSS-framed AP-REQ for the `gssapi-data` parameter.

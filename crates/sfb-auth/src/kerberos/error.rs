@@ -21,6 +21,12 @@ pub enum KerberosError {
         /// The RFC 3961 etype number.
         etype: i64,
     },
+    /// The service ticket is encrypted with a non-AES key (RC4-HMAC is etype 23).
+    #[error("the service ticket uses etype {etype}: the sip/ service has no AES keys")]
+    ServiceWithoutAesKeys {
+        /// The ticket's etype.
+        etype: i64,
+    },
     /// KRB_AP_ERR_SKEW or our own skew check.
     #[error("clock skew too large between client, KDC and server")]
     ClockSkew,

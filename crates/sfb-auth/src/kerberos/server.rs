@@ -102,7 +102,8 @@ impl KerberosServer {
         let req = parse_gss_ap_req(gss_token)?;
         let (etype, kvno) = req.ticket_etype()?;
         let (sname, _srealm) = req.ticket_sname();
-        let enctype = Enctype::from_number(etype)?;
+        let enctype = Enctype::from_number(etype)
+            .map_err(|_| KerberosError::ServiceWithoutAesKeys { etype })?;
         let mut candidates = self.keys.iter().filter(|k| {
             k.key.enctype() == enctype
                 && k.principal
@@ -132,16 +133,6 @@ impl KerberosServer {
         let ticket = req.decrypt_ticket(&service_key.key)?;
         let t = &ticket.0;
         let now_s = system_seconds(now);
-        let start = t
-            .starttime
-            .0
-            .as_ref()
-            .map_or_else(|| unix_seconds(&t.auth_time.0), |s| unix_seconds(&s.0));
-        let end = unix_seconds(&t.endtime.0);
-        let skew = i64::try_from(self.skew.as_secs()).unwrap_or(i64::MAX);
-        if now_s.saturating_add(skew) < start || now_s.saturating_sub(skew) > end {
-            return Err(KerberosError::TicketExpired);
-        }
         let session_key = SessionKey::new(
             Enctype::from_number(int(&t.key.0.key_type.0.0)?)?,
             t.key.0.key_value.0.0.clone(),
@@ -153,6 +144,16 @@ impl KerberosServer {
         }
         if !within(unix_seconds(&a.ctime.0), now_s, self.skew) {
             return Err(KerberosError::ClockSkew);
+        }
+        let start = t
+            .starttime
+            .0
+            .as_ref()
+            .map_or_else(|| unix_seconds(&t.auth_time.0), |s| unix_seconds(&s.0));
+        let end = unix_seconds(&t.endtime.0);
+        let skew = i64::try_from(self.skew.as_secs()).unwrap_or(i64::MAX);
+        if now_s.saturating_add(skew) < start || now_s.saturating_sub(skew) > end {
+            return Err(KerberosError::TicketExpired);
         }
         let (subkey, seq) = subkey_and_seq(&auth)?;
         let client = format!(
