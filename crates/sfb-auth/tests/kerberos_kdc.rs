@@ -157,16 +157,6 @@ fn server_checks_skew_keys_and_service() {
     assert_eq!(server.accept(&ap_req, late), Err(KerberosError::ClockSkew));
     let early = SystemTime::now() - Duration::from_secs(600);
     assert_eq!(server.accept(&ap_req, early), Err(KerberosError::ClockSkew));
-    // With a huge skew allowance the authenticator passes but the ticket has expired.
-    let mut lenient = KerberosServer::new(
-        ServiceKey::from_keytab(&kdc.keytab("sip.keytab"), SPN),
-        Duration::from_secs(2 * 86_400),
-    );
-    let expired = SystemTime::now() + Duration::from_secs(3 * 86_400);
-    assert_eq!(
-        lenient.accept(&ap_req, expired),
-        Err(KerberosError::TicketExpired)
-    );
     assert!(!server.is_established());
 
     // A wrong service key (same etype and kvno) fails the ticket's integrity check.
