@@ -33,6 +33,8 @@ fn have(cmd: &str) -> bool {
     .any(|d| Path::new(d).join(cmd).exists())
 }
 
+// The skip note must be loud on the test's stderr.
+#[allow(clippy::print_stderr)]
 /// Whether a missing peer is a failure (`SFB_REQUIRE_PEERS=1`) or a loud skip.
 pub(crate) fn peer_missing(what: &str) -> bool {
     if std::env::var("SFB_REQUIRE_PEERS").as_deref() == Ok("1") {
