@@ -6,6 +6,7 @@
 # Prints "export KRB5_CONFIG=... KRB5_KDC_PROFILE=... KRB5CCNAME=... KRB5_KTNAME=..." on stdout.
 # Stop with scripts/kdc-down.sh DIR.
 set -eu
+export PATH="/usr/sbin:/sbin:$PATH"   # kdb5_util, kadmin.local and krb5kdc live in /usr/sbin
 D=${1:?usage: kdc-up.sh DIR PORT}; PORT=${2:?usage: kdc-up.sh DIR PORT}; REALM=CONTOSO.TEST
 mkdir -p "$D"
 cat > "$D/krb5.conf" <<EOC

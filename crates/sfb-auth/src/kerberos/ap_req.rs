@@ -9,6 +9,8 @@
 use picky_krb::data_types::{Authenticator, EncTicketPart, PrincipalName};
 use picky_krb::messages::ApReq;
 
+use zeroize::Zeroize;
+
 use super::{KerberosError, SessionKey};
 
 /// Largest token we accept (real AP-REQs with a PAC are a few KiB).
@@ -197,11 +199,14 @@ impl GssApReq {
 }
 
 /// The subkey and initial sequence number of an authenticator (RFC 4121 §2).
-pub(crate) fn subkey_and_seq(auth: &Authenticator) -> Result<(SessionKey, u64), KerberosError> {
-    let a = &auth.0;
-    let sub = a.subkey.0.as_ref().ok_or(KerberosError::NoSubkey)?;
+/// The decoded subkey bytes are wiped from `auth` once copied into the zeroizing key.
+pub(crate) fn subkey_and_seq(auth: &mut Authenticator) -> Result<(SessionKey, u64), KerberosError> {
+    let a = &mut auth.0;
+    let sub = a.subkey.0.as_mut().ok_or(KerberosError::NoSubkey)?;
     let etype = super::Enctype::from_number(int(&sub.0.key_type.0.0)?)?;
-    let key = SessionKey::new(etype, sub.0.key_value.0.0.clone())?;
+    let key = SessionKey::new(etype, sub.0.key_value.0.0.clone());
+    sub.0.key_value.0.0.zeroize();
+    let key = key?;
     let seq = match &a.seq_number.0 {
         Some(s) => u64::try_from(int(&s.0.0)? & 0xFFFF_FFFF).unwrap_or(0),
         None => 0,

@@ -199,8 +199,8 @@ impl KerberosClient {
         let Input::KerberosToken(tok) = input;
         let req = parse_gss_ap_req(&tok.gss_ap_req)?;
         let (ticket_etype, _kvno) = req.ticket_etype()?;
-        let auth = req.decrypt_authenticator(&tok.ticket_session_key)?;
-        let (subkey, send_seq) = subkey_and_seq(&auth)?;
+        let mut auth = req.decrypt_authenticator(&tok.ticket_session_key)?;
+        let (subkey, send_seq) = subkey_and_seq(&mut auth)?;
         self.state = State::Ready {
             gss_ap_req: tok.gss_ap_req,
             subkey,

@@ -242,3 +242,68 @@ fn one_kdc(
         ticket_session_key,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(kind: sspi::ErrorKind, text: &str) -> sspi::Error {
+        sspi::Error::new(kind, text.to_owned())
+    }
+
+    /// The texts are the ones sspi 0.23.1 `map_keb_error_code_to_sspi_error` gives each KRB-ERROR code.
+    #[test]
+    fn classify_krb_errors() {
+        let c = |k, t: &str| classify(&err(k, t), "sip/x", "kdc:88");
+        let unreachable = format!("{UNREACHABLE}: refused");
+        use sspi::ErrorKind as K;
+        assert_eq!(
+            c(
+                K::KdcInvalidRequest,
+                "pre-authentication information was invalid"
+            ),
+            KerberosError::WrongPassword
+        );
+        assert_eq!(
+            c(
+                K::UnknownCredentials,
+                "client not found in Kerberos database"
+            ),
+            KerberosError::UnknownUserPrincipal
+        );
+        assert_eq!(
+            c(
+                K::UnknownCredentials,
+                "server not found in Kerberos database"
+            ),
+            KerberosError::UnknownServicePrincipal {
+                spn: "sip/x".into()
+            }
+        );
+        assert_eq!(
+            c(
+                K::OperationNotSupported,
+                "KDC has no support for encryption type"
+            ),
+            KerberosError::UnsupportedEnctype { etype: 0 }
+        );
+        assert_eq!(
+            c(K::TimeSkew, "clock skew too great"),
+            KerberosError::ClockSkew
+        );
+        assert_eq!(
+            c(K::NoAuthenticatingAuthority, &unreachable),
+            KerberosError::KdcUnreachable {
+                kdcs: "kdc:88".into()
+            }
+        );
+        assert!(matches!(
+            c(K::KdcInvalidRequest, "request is a replay"),
+            KerberosError::KdcRefused { .. }
+        ));
+        assert!(matches!(
+            c(K::InternalError, "boom"),
+            KerberosError::Library { .. }
+        ));
+    }
+}

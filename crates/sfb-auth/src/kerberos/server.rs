@@ -6,6 +6,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use zeroize::Zeroize;
+
 use super::ap_req::{int, parse_gss_ap_req, principal, subkey_and_seq};
 use super::keytab::Keytab;
 use super::mic::{self, Direction};
@@ -130,14 +132,17 @@ impl KerberosServer {
             }
             None => return Err(KerberosError::NoServiceKey { etype, kvno }),
         };
-        let ticket = req.decrypt_ticket(&service_key.key)?;
+        let mut ticket = req.decrypt_ticket(&service_key.key)?;
+        let session_key = SessionKey::new(
+            Enctype::from_number(int(&ticket.0.key.0.key_type.0.0)?)?,
+            ticket.0.key.0.key_value.0.0.clone(),
+        );
+        ticket.0.key.0.key_value.0.0.zeroize();
+        let session_key = session_key?;
         let t = &ticket.0;
         let now_s = system_seconds(now);
-        let session_key = SessionKey::new(
-            Enctype::from_number(int(&t.key.0.key_type.0.0)?)?,
-            t.key.0.key_value.0.0.clone(),
-        )?;
-        let auth = req.decrypt_authenticator(&session_key)?;
+        let mut auth = req.decrypt_authenticator(&session_key)?;
+        let (subkey, seq) = subkey_and_seq(&mut auth)?;
         let a = &auth.0;
         if a.cname.0 != t.cname.0 || a.crealm.0 != t.crealm.0 {
             return Err(KerberosError::ClientMismatch);
@@ -155,7 +160,6 @@ impl KerberosServer {
         if now_s.saturating_add(skew) < start || now_s.saturating_sub(skew) > end {
             return Err(KerberosError::TicketExpired);
         }
-        let (subkey, seq) = subkey_and_seq(&auth)?;
         let client = format!(
             "{}@{}",
             principal(&t.cname.0),
