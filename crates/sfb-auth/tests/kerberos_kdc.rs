@@ -129,6 +129,29 @@ fn kdc_errors_have_their_own_variants() {
 }
 
 #[test]
+fn the_next_kdc_is_tried_when_one_is_unreachable() {
+    let Some(kdc) = Kdc::start() else { return };
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut c = KerberosClient::new(ClientConfig {
+        spn: SPN.into(),
+        realm: REALM.into(),
+        kdcs: vec![
+            format!("127.0.0.1:{dead}").parse().unwrap(),
+            kdc.kdc().parse().unwrap(),
+        ],
+    })
+    .unwrap();
+    let Output::AcquireKerberosToken(req) = c.start();
+    let tok = driver::acquire_token(&req, USER, PASSWORD).unwrap();
+    c.handle(Input::KerberosToken(tok)).unwrap();
+    assert!(c.is_ready());
+}
+
+#[test]
 fn unreachable_kdc() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -216,6 +216,20 @@ mod tests {
     }
 
     #[test]
+    fn aes128_round_trip_and_key_separation() {
+        let k128 = SessionKey::new(Enctype::Aes128CtsHmacSha196, vec![7u8; 16]).unwrap();
+        let t = get_mic(&k128, Direction::Initiator, 5, b"buf").unwrap();
+        assert_eq!(
+            verify_mic(&k128, Direction::Initiator, b"buf", &t).unwrap(),
+            5
+        );
+        assert_eq!(
+            verify_mic(&key(), Direction::Initiator, b"buf", &t),
+            Err(KerberosError::MicMismatch)
+        );
+    }
+
+    #[test]
     fn usages_differ_by_direction() {
         let k = key();
         let a = get_mic(&k, Direction::Initiator, 0, b"x").unwrap();

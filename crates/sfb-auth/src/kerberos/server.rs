@@ -177,6 +177,11 @@ impl KerberosServer {
         })
     }
 
+    /// The enctype of the initiator's subkey (the per-message key), once established.
+    pub fn subkey_enctype(&self) -> Option<Enctype> {
+        self.state.as_ref().map(|s| s.subkey.enctype())
+    }
+
     /// RFC 4121 §4.2.6.1 GetMIC with the SentByAcceptor flag: the `rspauth` token.
     pub fn sign(&mut self, data: &[u8]) -> Result<Vec<u8>, KerberosError> {
         let st = self.state.as_mut().ok_or(KerberosError::NotReady)?;
