@@ -28,6 +28,13 @@ fn client_and_server_sign_and_verify_both_ways() {
     let mut server = kdc.server();
     let accepted = server.accept(&ap_req, SystemTime::now()).unwrap();
     assert_eq!(accepted.client, format!("{USER}@{REALM}"));
+    // Our AP-REQ asks for integrity without mutual authentication (MS-SIPAE has no AP-REP).
+    let flags = accepted.gss_flags.unwrap();
+    assert_eq!(
+        flags & sfb_auth::kerberos::GSS_C_MUTUAL_FLAG,
+        0,
+        "{flags:#x}"
+    );
 
     // client -> server (the REGISTER carrying the AP-REQ is already signed)
     let response = client.sign(BUFFER).unwrap();

@@ -146,6 +146,17 @@ fn our_acceptor_accepts_mit_ap_req_and_verifies_mit_mics() {
     let mut server = kdc.server();
     let accepted = server.accept(&token, SystemTime::now()).unwrap();
     assert_eq!(accepted.client, format!("{USER}@{REALM}"));
+    let flags = accepted.gss_flags.unwrap();
+    assert_ne!(
+        flags & sfb_auth::kerberos::GSS_C_INTEG_FLAG,
+        0,
+        "{flags:#x}"
+    );
+    assert_eq!(
+        flags & sfb_auth::kerberos::GSS_C_MUTUAL_FLAG,
+        0,
+        "{flags:#x}"
+    );
     let mic1 = unb64(&reply["mics"][0]);
     let mic2 = unb64(&reply["mics"][1]);
     server.verify(REQ, &mic1).unwrap();

@@ -214,6 +214,32 @@ pub(crate) fn subkey_and_seq(auth: &mut Authenticator) -> Result<(SessionKey, u6
     Ok((key, seq))
 }
 
+/// RFC 4121 §4.1.1: checksum type of the GSS authenticator checksum.
+const GSS_CHECKSUM_TYPE: i64 = 0x8003;
+
+/// RFC 4121 §4.1.1: the context flags from the authenticator checksum (`Lgth`=16, `Bnd`,
+/// `Flags` little-endian), or `None` when the authenticator carries another checksum type.
+pub(crate) fn gss_flags(auth: &Authenticator) -> Result<Option<u32>, KerberosError> {
+    let Some(ck) = auth.0.cksum.0.as_ref() else {
+        return Ok(None);
+    };
+    if int(&ck.0.cksumtype.0.0)? != GSS_CHECKSUM_TYPE {
+        return Ok(None);
+    }
+    let v = &ck.0.checksum.0.0;
+    let bad = KerberosError::Asn1 {
+        what: "gss authenticator checksum",
+    };
+    let lgth = v.get(..4).ok_or(bad.clone())?;
+    if lgth != [16, 0, 0, 0] {
+        return Err(bad);
+    }
+    let flags = v.get(20..24).ok_or(bad)?;
+    Ok(Some(u32::from_le_bytes([
+        flags[0], flags[1], flags[2], flags[3],
+    ])))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

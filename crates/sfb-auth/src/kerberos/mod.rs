@@ -41,7 +41,9 @@ pub use client::{
 };
 pub use error::KerberosError;
 pub use keys::{Enctype, SessionKey};
-pub use server::{AcceptedContext, DEFAULT_SKEW, KerberosServer, ServiceKey};
+pub use server::{
+    AcceptedContext, DEFAULT_SKEW, GSS_C_INTEG_FLAG, GSS_C_MUTUAL_FLAG, KerberosServer, ServiceKey,
+};
 
 /// Fuzzing entry points (one per fuzz target). Never panic on any input.
 #[doc(hidden)]

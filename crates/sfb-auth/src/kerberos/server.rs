@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use zeroize::Zeroize;
 
-use super::ap_req::{int, parse_gss_ap_req, principal, subkey_and_seq};
+use super::ap_req::{gss_flags, int, parse_gss_ap_req, principal, subkey_and_seq};
 use super::keytab::Keytab;
 use super::mic::{self, Direction};
 use super::time::{system_seconds, unix_seconds, within};
@@ -55,7 +55,15 @@ pub struct AcceptedContext {
     pub client: String,
     /// The initiator's initial sequence number from the authenticator.
     pub initiator_seq: u64,
+    /// RFC 4121 §4.1.1.1 context flags from the authenticator checksum (`None` if absent).
+    /// MS-SIPAE clients ask for integrity only: [`GSS_C_MUTUAL_FLAG`] is not expected.
+    pub gss_flags: Option<u32>,
 }
+
+/// RFC 2744 / RFC 4121 §4.1.1.1: GSS_C_MUTUAL_FLAG.
+pub const GSS_C_MUTUAL_FLAG: u32 = 2;
+/// RFC 2744 / RFC 4121 §4.1.1.1: GSS_C_INTEG_FLAG.
+pub const GSS_C_INTEG_FLAG: u32 = 32;
 
 /// Established acceptor state.
 struct Established {
@@ -143,6 +151,7 @@ impl KerberosServer {
         let now_s = system_seconds(now);
         let mut auth = req.decrypt_authenticator(&session_key)?;
         let (subkey, seq) = subkey_and_seq(&mut auth)?;
+        let flags = gss_flags(&auth)?;
         let a = &auth.0;
         if a.cname.0 != t.cname.0 || a.crealm.0 != t.crealm.0 {
             return Err(KerberosError::ClientMismatch);
@@ -174,6 +183,7 @@ impl KerberosServer {
         Ok(AcceptedContext {
             client,
             initiator_seq: seq,
+            gss_flags: flags,
         })
     }
 
