@@ -5,7 +5,7 @@
 #   sip/aes128.contoso.test (aes128 only, also in DIR/sip.keytab),
 #   sip/rc4.contoso.test (rc4-hmac only, keytab DIR/rc4.keytab).
 # Prints "export KRB5_CONFIG=... KRB5_KDC_PROFILE=... KRB5CCNAME=... KRB5_KTNAME=..." on stdout.
-# Stop with scripts/kdc-down.sh DIR.
+# Stop with scripts/kdc-down.sh DIR. Optional env KDC_TIME_OFFSET: see below.
 set -eu
 export PATH="/usr/sbin:/sbin:$PATH"   # kdb5_util, kadmin.local and krb5kdc live in /usr/sbin
 D=${1:?usage: kdc-up.sh DIR PORT}; PORT=${2:?usage: kdc-up.sh DIR PORT}; REALM=CONTOSO.TEST
@@ -53,7 +53,13 @@ kadmin.local -q "addprinc +requires_preauth -e rc4-hmac:normal -pw Rc4Passw0rd s
 kadmin.local -q "ktadd -k $D/sip.keytab -norandkey sip/sip.contoso.test" >/dev/null
 kadmin.local -q "ktadd -k $D/sip.keytab -norandkey sip/aes128.contoso.test" >/dev/null
 kadmin.local -q "ktadd -k $D/rc4.keytab -norandkey sip/rc4.contoso.test" >/dev/null
-krb5kdc -n -P "$D/kdc.pid" >"$D/krb5kdc.out" 2>&1 &      # -n = stay in the foreground
+# KDC_TIME_OFFSET (for example "+1h") runs the KDC with a skewed clock under libfaketime
+# (Debian package faketime): used by the clock-skew test.
+if [ -n "${KDC_TIME_OFFSET:-}" ]; then
+  faketime -f "$KDC_TIME_OFFSET" krb5kdc -n -P "$D/kdc.pid" >"$D/krb5kdc.out" 2>&1 &
+else
+  krb5kdc -n -P "$D/kdc.pid" >"$D/krb5kdc.out" 2>&1 &      # -n = stay in the foreground
+fi
 echo $! > "$D/kdc.shpid"
 for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
 echo "export KRB5_CONFIG=$D/krb5.conf KRB5_KDC_PROFILE=$D/kdc.conf KRB5CCNAME=FILE:$D/ccache KRB5_KTNAME=$D/sip.keytab"

@@ -159,6 +159,30 @@ fn the_next_kdc_is_tried_when_one_is_unreachable() {
 }
 
 #[test]
+fn kdc_clock_skew() {
+    let Some(kdc) = Kdc::start_with_offset(Some("+1h")) else {
+        return;
+    };
+    // sspi answers KRB_AP_ERR_SKEW by retrying with the KDC's time (as Windows does), so the
+    // client gets its ticket, and its authenticator carries KDC time...
+    let client = kdc.client(SPN, USER, PASSWORD).unwrap();
+    let log = std::fs::read_to_string(kdc.dir.join("kdc.log")).unwrap();
+    assert!(
+        log.to_lowercase().contains("skew"),
+        "KDC did not see a skew: {log}"
+    );
+    // ...which a server on our clock rejects as skew, and one on the KDC's clock accepts.
+    let ap_req = client.gssapi_data().unwrap();
+    let mut server = kdc.server();
+    assert_eq!(
+        server.accept(ap_req, SystemTime::now()),
+        Err(KerberosError::ClockSkew)
+    );
+    let kdc_now = SystemTime::now() + Duration::from_secs(3600);
+    server.accept(ap_req, kdc_now).unwrap();
+}
+
+#[test]
 fn unreachable_kdc() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -57,6 +57,15 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 impl Kdc {
     /// Start a KDC, or `None` (after a loud skip note) when the binaries are missing.
     pub(crate) fn start() -> Option<Self> {
+        Self::start_with_offset(None)
+    }
+
+    /// A KDC whose clock runs `offset` (libfaketime syntax, `+1h`) away from ours.
+    pub(crate) fn start_with_offset(offset: Option<&str>) -> Option<Self> {
+        if offset.is_some() && !have("faketime") {
+            peer_missing("faketime (Debian package faketime)");
+            return None;
+        }
         for bin in ["krb5kdc", "kdb5_util", "kadmin.local", "kinit"] {
             if !have(bin) {
                 peer_missing(bin);
@@ -82,6 +91,7 @@ impl Kdc {
                     std::env::var("PATH").unwrap_or_default()
                 ),
             )
+            .env("KDC_TIME_OFFSET", offset.unwrap_or(""))
             .stdin(Stdio::null())
             .output()
             .unwrap();
