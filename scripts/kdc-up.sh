@@ -1,7 +1,8 @@
 #!/bin/bash
 # kdc-up.sh DIR PORT: start a throw-away MIT KDC for realm CONTOSO.TEST on 127.0.0.1:PORT (TCP+UDP).
 # Recipe from deps-and-peers.md §3.3. Principals (all +requires_preauth):
-#   alice (Passw0rd), sip/sip.contoso.test (aes256+aes128, keytab DIR/sip.keytab),
+#   alice (Passw0rd), bob (password expired), carol (locked: -allow_tix),
+#   sip/sip.contoso.test (aes256+aes128, keytab DIR/sip.keytab),
 #   sip/aes128.contoso.test (aes128 only, also in DIR/sip.keytab),
 #   sip/rc4.contoso.test (rc4-hmac only, keytab DIR/rc4.keytab).
 # Prints "export KRB5_CONFIG=... KRB5_KDC_PROFILE=... KRB5CCNAME=... KRB5_KTNAME=..." on stdout.
@@ -46,6 +47,8 @@ echo "*/admin@$REALM *" > "$D/kadm5.acl"
 export KRB5_CONFIG="$D/krb5.conf" KRB5_KDC_PROFILE="$D/kdc.conf"
 kdb5_util create -s -r "$REALM" -P masterkey >/dev/null
 kadmin.local -q "addprinc +requires_preauth -pw Passw0rd alice" >/dev/null 2>&1
+kadmin.local -q "addprinc +requires_preauth -pwexpire \"2020-01-01 00:00:00\" -pw Passw0rd bob" >/dev/null 2>&1
+kadmin.local -q "addprinc +requires_preauth -allow_tix -pw Passw0rd carol" >/dev/null 2>&1
 kadmin.local -q "addprinc +requires_preauth -pw SvcPassw0rd sip/sip.contoso.test" >/dev/null 2>&1
 kadmin.local -q "addprinc +requires_preauth -e aes128-cts-hmac-sha1-96:normal -pw Aes128Passw0rd sip/aes128.contoso.test" >/dev/null 2>&1
 kadmin.local -q "setstr sip/aes128.contoso.test session_enctypes aes128-cts-hmac-sha1-96" >/dev/null 2>&1

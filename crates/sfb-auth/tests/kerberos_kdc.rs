@@ -112,6 +112,14 @@ fn kdc_errors_have_their_own_variants() {
             spn: "sip/nope.contoso.test".into()
         }
     );
+    assert_eq!(
+        kdc.client(SPN, "bob", PASSWORD).unwrap_err(),
+        KerberosError::PasswordExpired
+    );
+    assert_eq!(
+        kdc.client(SPN, "carol", PASSWORD).unwrap_err(),
+        KerberosError::ClientRevoked
+    );
     // The KDC issues a ticket encrypted with the RC4 service key (the session key is AES, as
     // only AES is offered): the client diagnoses it and the acceptor refuses it.
     let rc4 = kdc.client("sip/rc4.contoso.test", USER, PASSWORD).unwrap();

@@ -114,6 +114,16 @@ fn classify(e: &sspi::Error, spn: &str, kdcs: &str) -> KerberosError {
         KerberosError::UnknownServicePrincipal {
             spn: spn.to_owned(),
         }
+    } else if e.error_type == sspi::ErrorKind::TooManyPrincipals
+        || d.contains("multiple principal entries")
+    {
+        KerberosError::PrincipalNotUnique {
+            spn: spn.to_owned(),
+        }
+    } else if d.contains("password has expired") {
+        KerberosError::PasswordExpired
+    } else if d.contains("credentials have been revoked") {
+        KerberosError::ClientRevoked
     } else if d.contains("no support for encryption type") {
         KerberosError::UnsupportedEnctype { etype: 0 }
     } else if e.error_type == sspi::ErrorKind::TimeSkew || d.contains("clock skew") {

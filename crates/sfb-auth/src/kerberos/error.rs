@@ -15,6 +15,18 @@ pub enum KerberosError {
         /// The service principal asked for.
         spn: String,
     },
+    /// KDC_ERR_PRINCIPAL_NOT_UNIQUE: typically the `sip/<pool>` SPN is on several accounts.
+    #[error("the KDC found several accounts for a principal (duplicated SPN {spn}?)")]
+    PrincipalNotUnique {
+        /// The service principal asked for.
+        spn: String,
+    },
+    /// KDC_ERR_KEY_EXPIRED: the user's password has expired.
+    #[error("the user's password has expired")]
+    PasswordExpired,
+    /// KDC_ERR_CLIENT_REVOKED: the account is disabled, locked out or expired.
+    #[error("the user's account is disabled, locked out or expired")]
+    ClientRevoked,
     /// KDC_ERR_ETYPE_NOSUPP or a non-AES key/ticket.
     #[error("unsupported encryption type {etype} (only aes256/aes128-cts-hmac-sha1-96)")]
     UnsupportedEnctype {
