@@ -24,6 +24,25 @@
 //!   the context. Then [`KerberosClient::sign`] / [`KerberosClient::verify`].
 //! * [`KerberosServer`]: accepts the AP-REQ with service keys (from a [`keytab::Keytab`] or raw
 //!   bytes), checks the clock skew against an injected time, and then signs and verifies.
+//!
+//! `sign`/`verify` work on raw MIC tokens; MS-SIPAE carries them hex-encoded in
+//! `response`/`rspauth` (the scheme layer does the hex). SND_SEQ starts at the authenticator's
+//! sequence number and is not checked for order.
+//!
+//! # Known limitations (checked against MIT krb5 1.20 here)
+//!
+//! * sspi 0.23.1 uses the enctype of the user's AS-REP key for the TGS session key too: a
+//!   service whose session keys are aes128 while the user's key is aes256 fails inside sspi
+//!   ([`KerberosError::Library`], "invalid key length"). Our acceptor and MIC code handle aes128
+//!   (cross-checked with the MIT initiator).
+//! * sspi answers KRB_AP_ERR_SKEW from the KDC by retrying with the KDC's time, so a client
+//!   whose clock is off still gets a ticket; the *acceptor* then reports
+//!   [`KerberosError::ClockSkew`] if its clock differs from the KDC's.
+//! * RC4-HMAC: sspi offers only AES, so an RC4-only `sip/` account yields a ticket encrypted with
+//!   RC4 but an AES session key; [`KerberosClient::ticket_diagnosis`] and the acceptor report
+//!   [`KerberosError::ServiceWithoutAesKeys`]. RFC 1964 RC4 MIC tokens give
+//!   [`KerberosError::Rc4Token`].
+//! * The acceptor keeps no replay cache.
 
 mod ap_req;
 mod client;
