@@ -21,6 +21,7 @@ const PACKAGES: &[(&str, &str)] = &[
     ("socat", "socat"),
     ("openssl", "openssl"),
     ("kdig", "knot-dnsutils"),
+    ("faketime", "faketime"),
 ];
 
 /// Python modules of Debian's system Python (the venv sees them through system site packages).
