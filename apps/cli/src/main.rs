@@ -1,7 +1,8 @@
 //! `sfb`: the headless Skype for Business client.
 //!
-//! Subcommands (see `docs/cli.md`): `sip parse` decodes and validates one SIP message. The
-//! sign-in subcommands (`discover`, `signin`, `lab`) arrive with their crates.
+//! Subcommands (see `docs/cli.md`): `sip parse` decodes and validates SIP messages;
+//! `discover` runs step 1 of the sign-in (DNS plan and autodiscover). `signin` and `lab` arrive
+//! with their crates.
 //!
 //! Exit codes: 0 success, 1 the operation ran and failed, 2 usage error, 3 internal error;
 //! `sip parse` uses 65 (data error) for an invalid message.
@@ -10,6 +11,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod discover;
+mod sip_parse;
 mod tls_roots;
 
 use clap::{Parser, Subcommand};
@@ -27,11 +29,25 @@ struct Cli {
 enum Command {
     /// Step 1 only: the DNS lookup plan, endpoints in order, trust verdicts, evidence.
     Discover(discover::Args),
+    /// SIP message tools.
+    Sip {
+        #[command(subcommand)]
+        command: SipCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SipCommand {
+    /// Decode and validate one SIP message (datagram semantics), or a TCP/TLS stream of them.
+    Parse(sip_parse::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Discover(args) => discover::run(&args),
+        Command::Sip {
+            command: SipCommand::Parse(args),
+        } => sip_parse::run(&args),
     }
 }
