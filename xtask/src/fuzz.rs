@@ -1,8 +1,8 @@
 //! `cargo xtask fuzz`: cargo-fuzz on stable Rust (`--sanitizer none`; the code forbids `unsafe`).
 //!
 //! Targets live in `fuzz/fuzz_targets/` as one-line shells around the crates' `fuzzing`
-//! modules. Each run seeds from `fuzz/seeds/<target>/` (committed) and keeps its working corpus
-//! in `fuzz/corpus/<target>/` (ignored). A crash is copied to `fuzz/regressions/<target>/`,
+//! modules. Each run seeds from `fuzz/seeds/<target>/` and the crate's test data (read-only)
+//! and keeps its working corpus in `fuzz/corpus/<target>/` (ignored). A crash is copied to `fuzz/regressions/<target>/`,
 //! where an ordinary `#[test]` replays it forever after.
 
 use crate::util::{cargo, root, sh};
@@ -87,13 +87,14 @@ fn run_targets(targets: &[String], seconds: u32) -> Result<()> {
     for t in &targets {
         let corpus = fuzz_dir.join("corpus").join(t);
         std::fs::create_dir_all(&corpus)?;
-        let seeds = fuzz_dir.join("seeds").join(t);
         let mut cmd = cargo();
         cmd.current_dir(&fuzz_dir)
             .args(["fuzz", "run", "--sanitizer", "none", t])
             .arg(&corpus);
-        if seeds.is_dir() {
-            cmd.arg(&seeds);
+        for seeds in seed_dirs(t) {
+            if seeds.is_dir() {
+                cmd.arg(seeds);
+            }
         }
         cmd.arg("--").args([
             format!("-max_total_time={seconds}"),
@@ -114,6 +115,17 @@ fn run_targets(targets: &[String], seconds: u32) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Read-only seed corpora for a target: `fuzz/seeds/<target>/` and the crate's test data.
+fn seed_dirs(target: &str) -> Vec<PathBuf> {
+    let root = root();
+    let mut v = vec![root.join("fuzz/seeds").join(target)];
+    if target.starts_with("sip_") {
+        let data = root.join("crates/sfb-sip-codec/testdata");
+        v.extend([data.join("lync"), data.join("rfc4475"), data.join("own")]);
+    }
+    v
 }
 
 /// Copies `fuzz/artifacts/<target>/{crash,oom,timeout}-*` to `fuzz/regressions/<target>/`.

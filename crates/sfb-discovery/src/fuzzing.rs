@@ -35,4 +35,9 @@ pub fn dns_answer(data: &[u8]) {
     {}
 }
 
-pub use crate::autodiscover::fuzzing::{documents, http_response, walk};
+pub use crate::autodiscover::fuzzing::{documents, http_response};
+
+/// Fuzz target: a whole autodiscover walk scripted from the bytes.
+pub fn walk(data: &[u8]) {
+    let _steps = crate::autodiscover::fuzzing::walk(data);
+}
