@@ -173,7 +173,7 @@ pub(crate) fn parse(body: &[u8], limits: &XmlLimits) -> Result<Tree, XmlError> {
                     return Err(malformed(&reader, "second top-level element"));
                 }
                 let attrs = attributes(e, limits)?;
-                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                let name = e.local_name().as_ref().to_owned();
                 let index = elements.len();
                 elements.push(Element {
                     name,
@@ -199,13 +199,12 @@ pub(crate) fn parse(body: &[u8], limits: &XmlLimits) -> Result<Tree, XmlError> {
             }
             Event::Text(t) => {
                 if let Some(e) = stack.last().and_then(|&i| elements.get_mut(i)) {
-                    let s = t.decode().map_err(|e| malformed(&reader, e.to_string()))?;
-                    e.text.push_str(&s);
+                    e.text.push_str(&t.xml_content(XmlVersion::Implicit1_0));
                 }
             }
             Event::CData(t) => {
                 if let Some(e) = stack.last().and_then(|&i| elements.get_mut(i)) {
-                    e.text.push_str(&String::from_utf8_lossy(&t));
+                    e.text.push_str(&t.xml_content(XmlVersion::Implicit1_0));
                 }
             }
             Event::Eof => break,
@@ -236,7 +235,7 @@ fn attributes(e: &BytesStart<'_>, limits: &XmlLimits) -> Result<Vec<(String, Str
         let value = a
             .normalized_value(XmlVersion::Implicit1_0)
             .map_err(|_| XmlError::UnknownEntity)?;
-        let key = String::from_utf8_lossy(a.key.local_name().as_ref()).into_owned();
+        let key = a.key.local_name().as_ref().to_owned();
         out.push((key, value.into_owned()));
     }
     Ok(out)
@@ -259,6 +258,7 @@ impl Tree {
     }
 
     /// The root element.
+    #[cfg(test)]
     pub(crate) fn root(&self) -> Option<&Element> {
         self.elements.first()
     }
