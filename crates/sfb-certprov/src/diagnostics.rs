@@ -153,7 +153,10 @@ mod tests {
         .unwrap();
         assert_eq!(d.code, 28020);
         assert_eq!(d.source.as_deref(), Some("fe01.contoso.com"));
-        assert_eq!(d.reason.as_deref(), Some("Failed to authenticate; bad \"creds\""));
+        assert_eq!(
+            d.reason.as_deref(),
+            Some("Failed to authenticate; bad \"creds\"")
+        );
         assert_eq!(d.fault.as_deref(), Some("wsse:FailedAuthentication"));
         let bare = MsDiagnostics::parse(" 28032 ").unwrap();
         assert_eq!((bare.code, bare.reason), (28032, None));

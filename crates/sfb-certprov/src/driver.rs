@@ -287,11 +287,22 @@ mod tests {
 
     #[test]
     fn urls() {
-        let u = HttpsUrl::parse("https://lyncweb.contoso.com/WebTicket/WebTicketService.svc").unwrap();
-        assert_eq!((u.host.as_str(), u.port, u.path.as_str()), ("lyncweb.contoso.com", 443, "/WebTicket/WebTicketService.svc"));
+        let u =
+            HttpsUrl::parse("https://lyncweb.contoso.com/WebTicket/WebTicketService.svc").unwrap();
+        assert_eq!(
+            (u.host.as_str(), u.port, u.path.as_str()),
+            (
+                "lyncweb.contoso.com",
+                443,
+                "/WebTicket/WebTicketService.svc"
+            )
+        );
         assert_eq!(u.host_header(), "lyncweb.contoso.com");
         let u = HttpsUrl::parse("HTTPS://[::1]:4443?x=1#f").unwrap();
-        assert_eq!((u.host.as_str(), u.port, u.path.as_str()), ("::1", 4443, "/?x=1"));
+        assert_eq!(
+            (u.host.as_str(), u.port, u.path.as_str()),
+            ("::1", 4443, "/?x=1")
+        );
         assert_eq!(u.host_header(), "[::1]:4443");
         for bad in [
             "http://a/",

@@ -238,7 +238,10 @@ fn challenges(headers: &[(String, String)]) -> Vec<(String, Option<String>)> {
             let c = c.trim();
             let mut parts = c.splitn(2, ' ');
             let scheme = parts.next().filter(|s| !s.is_empty())?;
-            let token = parts.next().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+            let token = parts
+                .next()
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty());
             Some((scheme.to_owned(), token))
         })
         .collect()
@@ -250,7 +253,11 @@ fn diagnostics(headers: &[(String, String)]) -> Option<MsDiagnostics> {
 
 impl WebTicketFlow {
     /// A new exchange for `request`, authenticating with `auth`.
-    pub fn new(config: WebTicketConfig, request: RstRequest, auth: Box<dyn HttpAuthClient>) -> Self {
+    pub fn new(
+        config: WebTicketConfig,
+        request: RstRequest,
+        auth: Box<dyn HttpAuthClient>,
+    ) -> Self {
         let post_url = config.url.clone();
         WebTicketFlow {
             config,
@@ -286,7 +293,10 @@ impl WebTicketFlow {
 
     fn post(&mut self, authorization: Option<String>) -> Result<Output, WebTicketError> {
         let mut headers = vec![
-            ("Content-Type".to_owned(), "text/xml; charset=utf-8".to_owned()),
+            (
+                "Content-Type".to_owned(),
+                "text/xml; charset=utf-8".to_owned(),
+            ),
             ("SOAPAction".to_owned(), SOAP_ACTION_ISSUE.to_owned()),
         ];
         if let Some(a) = authorization {
@@ -346,7 +356,8 @@ impl WebTicketFlow {
                 200 => self.done(r),
                 401 => {
                     let offered = challenges(&r.headers);
-                    let has = |name: &str| offered.iter().any(|(s, _)| s.eq_ignore_ascii_case(name));
+                    let has =
+                        |name: &str| offered.iter().any(|(s, _)| s.eq_ignore_ascii_case(name));
                     let scheme = if has("NTLM") {
                         Scheme::Ntlm
                     } else if has("Negotiate") {

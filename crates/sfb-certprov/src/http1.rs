@@ -231,7 +231,11 @@ pub(crate) async fn write<S: AsyncWrite + Unpin>(
 mod tests {
     use super::*;
 
-    async fn read_all(data: &[u8], request: bool, max: usize) -> Result<(Message, Vec<u8>), HttpError> {
+    async fn read_all(
+        data: &[u8],
+        request: bool,
+        max: usize,
+    ) -> Result<(Message, Vec<u8>), HttpError> {
         let mut s = data;
         let mut buf = Vec::new();
         let m = read(&mut s, &mut buf, request, max).await?;
@@ -257,32 +261,60 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(m.body, b"abcde");
-        let (m, _) = read_all(b"POST /a HTTP/1.1\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx", true, 10)
+        let (m, _) = read_all(
+            b"POST /a HTTP/1.1\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx",
+            true,
+            10,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (m.method.as_str(), m.path.as_str(), m.closes()),
+            ("POST", "/a", true)
+        );
+        let (m, _) = read_all(b"GET /mex HTTP/1.1\r\n\r\n", true, 10)
             .await
             .unwrap();
-        assert_eq!((m.method.as_str(), m.path.as_str(), m.closes()), ("POST", "/a", true));
-        let (m, _) = read_all(b"GET /mex HTTP/1.1\r\n\r\n", true, 10).await.unwrap();
         assert!(m.body.is_empty());
     }
 
     #[tokio::test]
     async fn limits_and_garbage() {
         let big = format!("HTTP/1.1 200 OK\r\nX: {}\r\n\r\n", "a".repeat(MAX_HEAD));
-        assert_eq!(read_all(big.as_bytes(), false, 10).await, Err(HttpError::HeadTooLarge));
+        assert_eq!(
+            read_all(big.as_bytes(), false, 10).await,
+            Err(HttpError::HeadTooLarge)
+        );
         assert_eq!(
             read_all(b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n", false, 10).await,
             Err(HttpError::BodyTooLarge { limit: 10 })
         );
         assert_eq!(
-            read_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nff\r\n", false, 10).await,
+            read_all(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nff\r\n",
+                false,
+                10
+            )
+            .await,
             Err(HttpError::BodyTooLarge { limit: 10 })
         );
         assert_eq!(
-            read_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", false, 10).await,
+            read_all(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                false,
+                10
+            )
+            .await,
             Err(HttpError::BadChunk)
         );
-        assert_eq!(read_all(b"garbage\r\n\r\n", false, 10).await, Err(HttpError::MalformedHead));
-        assert_eq!(read_all(b"HTTP/1.1 200 OK\r\n", false, 10).await, Err(HttpError::Closed));
+        assert_eq!(
+            read_all(b"garbage\r\n\r\n", false, 10).await,
+            Err(HttpError::MalformedHead)
+        );
+        assert_eq!(
+            read_all(b"HTTP/1.1 200 OK\r\n", false, 10).await,
+            Err(HttpError::Closed)
+        );
         assert_eq!(
             read_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab", false, 10).await,
             Err(HttpError::Closed)
@@ -293,7 +325,13 @@ mod tests {
         );
         let mut out = Vec::new();
         assert_eq!(
-            write(&mut out, "GET / HTTP/1.1", &[("X".into(), "a\r\nInjected: 1".into())], b"").await,
+            write(
+                &mut out,
+                "GET / HTTP/1.1",
+                &[("X".into(), "a\r\nInjected: 1".into())],
+                b""
+            )
+            .await,
             Err(HttpError::MalformedHead)
         );
     }

@@ -33,8 +33,8 @@ pub mod xml;
 
 pub use diagnostics::MsDiagnostics;
 pub use flow::{
-    AuthClientError, HttpAuthClient, Output, Response, WebTicket, WebTicketConfig,
-    WebTicketError, WebTicketFlow,
+    AuthClientError, HttpAuthClient, Output, Response, WebTicket, WebTicketConfig, WebTicketError,
+    WebTicketFlow,
 };
 pub use rst::{RstRequest, SipUri};
 pub use rstr::{IssuedToken, Lifetime, SoapFault};
@@ -53,7 +53,8 @@ pub mod fuzzing {
 
     /// Fuzz target `mex`: the metadata reader.
     pub fn mex(data: &[u8]) {
-        let _ = crate::mex::port_location(data, crate::mex::PORT_WIN_NEGOTIATE, &XmlLimits::default());
+        let _ =
+            crate::mex::port_location(data, crate::mex::PORT_WIN_NEGOTIATE, &XmlLimits::default());
     }
 
     /// Fuzz target `diagnostics`: the `X-Ms-diagnostics` reader.

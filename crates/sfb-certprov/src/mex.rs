@@ -64,12 +64,11 @@ mod tests {
         );
         assert_eq!(
             port_location(MEX, "Nope", &l),
-            Err(MexError::NoPort { port: "Nope".into() })
+            Err(MexError::NoPort {
+                port: "Nope".into()
+            })
         );
-        assert_eq!(
-            port_location(MEX, "Plain", &l),
-            Err(MexError::NotHttps)
-        );
+        assert_eq!(port_location(MEX, "Plain", &l), Err(MexError::NotHttps));
         assert!(matches!(
             port_location(b"<!DOCTYPE a><a/>", "x", &l),
             Err(MexError::Xml(XmlError::DoctypeRejected))

@@ -36,7 +36,11 @@ fn failed(e: impl std::fmt::Display) -> AuthClientError {
 
 impl NtlmHttpClient {
     /// A client for `login` (`DOMAIN\user` or `user@domain`), e.g. towards `HTTP/host`.
-    pub fn new(login: &str, password: &Password, target_host: &str) -> Result<Self, AuthClientError> {
+    pub fn new(
+        login: &str,
+        password: &Password,
+        target_host: &str,
+    ) -> Result<Self, AuthClientError> {
         let mut ntlm = Ntlm::new();
         let identity = AuthIdentity {
             username: Username::parse(login).map_err(failed)?,

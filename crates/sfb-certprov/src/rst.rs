@@ -7,14 +7,16 @@ use crate::secret::Entropy;
 use crate::xml::{self, XmlError, XmlLimits};
 
 /// `SOAPAction` of the Issue request.
-pub const SOAP_ACTION_ISSUE: &str = "\"http://docs.oasis-open.org/ws-sx/ws-trust/200512/RST/Issue\"";
+pub const SOAP_ACTION_ISSUE: &str =
+    "\"http://docs.oasis-open.org/ws-sx/ws-trust/200512/RST/Issue\"";
 /// Token type asked for: SAML 1.1.
 pub const TOKEN_TYPE_SAML11: &str =
     "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLV1.1";
 /// The Issue request type (the WS-Trust Feb 2005 URI that Lync servers expect).
 pub const REQUEST_TYPE_ISSUE: &str = "http://schemas.xmlsoap.org/ws/2005/02/trust/Issue";
 /// Symmetric proof key.
-pub const KEY_TYPE_SYMMETRIC: &str = "http://docs.oasis-open.org/ws-sx/ws-trust/200512/SymmetricKey";
+pub const KEY_TYPE_SYMMETRIC: &str =
+    "http://docs.oasis-open.org/ws-sx/ws-trust/200512/SymmetricKey";
 /// The claims dialect of Lync web authentication.
 pub const CLAIMS_DIALECT: &str = "urn:component:Microsoft.Rtc.WebAuthentication.2010:authclaims";
 /// The `uri` claim type.

@@ -211,7 +211,10 @@ mod tests {
         let text = std::str::from_utf8(RSTR).unwrap();
         assert!(text.contains(a));
         assert!(a.contains("a&amp;b"));
-        assert_eq!(t.assertion_id.as_deref(), Some("SamlSecurityToken-5b3f4f8e"));
+        assert_eq!(
+            t.assertion_id.as_deref(),
+            Some("SamlSecurityToken-5b3f4f8e")
+        );
         let l = t.lifetime.unwrap();
         assert_eq!(l.created.format(), "2026-11-27T06:00:00Z");
         assert_eq!(l.expires.format(), "2026-11-27T14:00:00Z");
@@ -228,7 +231,10 @@ mod tests {
         };
         assert_eq!(f.code, "s:Receiver");
         assert_eq!(f.error_id, Some(28032));
-        assert_eq!(f.diagnostics_reason.as_deref(), Some("The user is not SIP enabled."));
+        assert_eq!(
+            f.diagnostics_reason.as_deref(),
+            Some("The user is not SIP enabled.")
+        );
         assert!(f.to_string().contains("28032"));
         assert_eq!(parse_fault(FAULT, &XmlLimits::default()), Some(f));
         assert_eq!(parse_fault(b"not xml <", &XmlLimits::default()), None);
@@ -238,7 +244,9 @@ mod tests {
     fn names_what_is_wrong() {
         let l = XmlLimits::default();
         let rstr = |inner: &str| {
-            format!("<Envelope><Body><RequestSecurityTokenResponse>{inner}</RequestSecurityTokenResponse></Body></Envelope>")
+            format!(
+                "<Envelope><Body><RequestSecurityTokenResponse>{inner}</RequestSecurityTokenResponse></Body></Envelope>"
+            )
         };
         assert_eq!(
             parse_rstr(b"<Envelope><Body/></Envelope>", &l),
@@ -253,16 +261,31 @@ mod tests {
         assert_eq!(ok.assertion.expose(), b"<Assertion/>");
         assert_eq!((ok.lifetime, ok.server_entropy), (None, None));
         assert_eq!(
-            parse_rstr(rstr(&format!("{a}<Lifetime><Created>x</Created></Lifetime>")).as_bytes(), &l),
+            parse_rstr(
+                rstr(&format!("{a}<Lifetime><Created>x</Created></Lifetime>")).as_bytes(),
+                &l
+            ),
             Err(RstrError::BadLifetime { which: "Created" })
         );
         assert_eq!(
-            parse_rstr(rstr(&format!("{a}<Entropy><BinarySecret>!!</BinarySecret></Entropy>")).as_bytes(), &l),
+            parse_rstr(
+                rstr(&format!(
+                    "{a}<Entropy><BinarySecret>!!</BinarySecret></Entropy>"
+                ))
+                .as_bytes(),
+                &l
+            ),
             Err(RstrError::BadEntropy)
         );
         let long = BASE64_STANDARD.encode(vec![1u8; 600]);
         assert_eq!(
-            parse_rstr(rstr(&format!("{a}<Entropy><BinarySecret>{long}</BinarySecret></Entropy>")).as_bytes(), &l),
+            parse_rstr(
+                rstr(&format!(
+                    "{a}<Entropy><BinarySecret>{long}</BinarySecret></Entropy>"
+                ))
+                .as_bytes(),
+                &l
+            ),
             Err(RstrError::BadEntropy)
         );
         assert!(matches!(

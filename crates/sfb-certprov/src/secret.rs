@@ -112,7 +112,10 @@ mod tests {
         let k = format!("{:?}", ProofKey::new(vec![0xCD; 4]));
         assert!(!k.to_lowercase().contains("cd, "), "{k}");
         assert!(!k.contains("205"), "{k}");
-        let a = format!("{:?}", Assertion::new(b"<Assertion>bearer</Assertion>".to_vec()));
+        let a = format!(
+            "{:?}",
+            Assertion::new(b"<Assertion>bearer</Assertion>".to_vec())
+        );
         assert!(!a.contains("bearer"), "{a}");
     }
 }

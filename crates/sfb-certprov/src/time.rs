@@ -100,7 +100,10 @@ mod tests {
         );
         assert_eq!(UtcTime(1_795_761_085).format(), "2026-11-27T06:31:25Z");
         assert_eq!(UtcTime(951_782_400).format(), "2000-02-29T00:00:00Z");
-        assert_eq!(UtcTime::parse("2000-02-29T00:00:00+00:00"), Ok(UtcTime(951_782_400)));
+        assert_eq!(
+            UtcTime::parse("2000-02-29T00:00:00+00:00"),
+            Ok(UtcTime(951_782_400))
+        );
     }
 
     #[test]

@@ -318,7 +318,10 @@ mod tests {
         let t = p(doc).unwrap();
         let x = t.child(0, "x").unwrap();
         let e = t.get(x).unwrap();
-        assert_eq!(&doc.as_bytes()[e.span.0..e.span.1], b"<x k=\"v&amp;w\">t&lt;1&#65;</x>");
+        assert_eq!(
+            &doc.as_bytes()[e.span.0..e.span.1],
+            b"<x k=\"v&amp;w\">t&lt;1&#65;</x>"
+        );
         assert_eq!(e.text, "t<1A");
         assert_eq!(e.attr("k"), Some("v&w"));
         let y = t.find(0, "y").unwrap();
@@ -349,7 +352,10 @@ mod tests {
             parse(&big, &XmlLimits::default()),
             Err(XmlError::TooLarge { limit: 256 * 1024 })
         );
-        assert_eq!(parse(b"<r>\xff</r>", &XmlLimits::default()), Err(XmlError::NotUtf8));
+        assert_eq!(
+            parse(b"<r>\xff</r>", &XmlLimits::default()),
+            Err(XmlError::NotUtf8)
+        );
         assert!(matches!(p("<r><a></r>"), Err(XmlError::Malformed { .. })));
         assert!(matches!(p("<r/><s/>"), Err(XmlError::Malformed { .. })));
         assert!(matches!(p(""), Err(XmlError::Malformed { .. })));

@@ -66,21 +66,30 @@ fn full_ntlm_exchange_with_mex() {
     let Output::Get { url, .. } = f.start().unwrap() else {
         panic!("mex get expected")
     };
-    assert_eq!(url, "https://lyncweb.contoso.com/WebTicket/WebTicketService.svc/mex");
+    assert_eq!(
+        url,
+        "https://lyncweb.contoso.com/WebTicket/WebTicketService.svc/mex"
+    );
     let o = f
         .handle(resp(200, &[], include_bytes!("../../testdata/mex.xml")))
         .unwrap();
     let Output::Post { url, headers, body } = &o else {
         panic!("post expected")
     };
-    assert_eq!(url, "https://lyncweb.contoso.com/WebTicket/WebTicketService.svc/Auth");
+    assert_eq!(
+        url,
+        "https://lyncweb.contoso.com/WebTicket/WebTicketService.svc/Auth"
+    );
     assert_eq!(header(headers, "soapaction"), Some(SOAP_ACTION_ISSUE));
     assert!(header(headers, "authorization").is_none());
     assert!(body.starts_with(b"<?xml"));
     let o = f
         .handle(resp(
             401,
-            &[("WWW-Authenticate", "Negotiate"), ("www-authenticate", "NTLM")],
+            &[
+                ("WWW-Authenticate", "Negotiate"),
+                ("www-authenticate", "NTLM"),
+            ],
             b"",
         ))
         .unwrap();
@@ -92,13 +101,19 @@ fn full_ntlm_exchange_with_mex() {
     let Output::Done(t) = f.handle(resp(200, &[], RSTR)).unwrap() else {
         panic!("done expected")
     };
-    assert_eq!(t.service_url, "https://lyncweb.contoso.com/WebTicket/WebTicketService.svc/Auth");
+    assert_eq!(
+        t.service_url,
+        "https://lyncweb.contoso.com/WebTicket/WebTicketService.svc/Auth"
+    );
     let key = t.proof_key.clone().unwrap();
     assert_eq!(
         key,
         crate::psha1::proof_key(&t.client_entropy, t.token.server_entropy.as_ref().unwrap())
     );
-    assert_eq!(f.handle(resp(200, &[], RSTR)).unwrap_err(), WebTicketError::Finished);
+    assert_eq!(
+        f.handle(resp(200, &[], RSTR)).unwrap_err(),
+        WebTicketError::Finished
+    );
 }
 
 #[test]
@@ -106,7 +121,11 @@ fn negotiate_only_server_gets_the_raw_token_under_negotiate() {
     let mut f = flow(false);
     f.start().unwrap();
     let o = f
-        .handle(resp(401, &[("WWW-Authenticate", "Negotiate, Bearer realm=\"x\"")], b""))
+        .handle(resp(
+            401,
+            &[("WWW-Authenticate", "Negotiate, Bearer realm=\"x\"")],
+            b"",
+        ))
         .unwrap();
     assert_eq!(authorization(&o).as_deref(), Some("Negotiate Tg=="));
 }
@@ -115,8 +134,10 @@ fn negotiate_only_server_gets_the_raw_token_under_negotiate() {
 fn refusals_name_status_and_diagnostics() {
     let mut f = flow(false);
     f.start().unwrap();
-    f.handle(resp(401, &[("WWW-Authenticate", "NTLM")], b"")).unwrap();
-    f.handle(resp(401, &[("WWW-Authenticate", "NTLM Q2hhbA==")], b"")).unwrap();
+    f.handle(resp(401, &[("WWW-Authenticate", "NTLM")], b""))
+        .unwrap();
+    f.handle(resp(401, &[("WWW-Authenticate", "NTLM Q2hhbA==")], b""))
+        .unwrap();
     let e = f
         .handle(resp(
             401,
@@ -127,27 +148,46 @@ fn refusals_name_status_and_diagnostics() {
             b"",
         ))
         .unwrap_err();
-    let WebTicketError::Refused { status: 401, diagnostics: Some(d) } = &e else {
+    let WebTicketError::Refused {
+        status: 401,
+        diagnostics: Some(d),
+    } = &e
+    else {
         panic!("{e:?}")
     };
     assert_eq!(d.code, 28020);
     let text = e.to_string();
-    assert!(text.contains("401") && text.contains("28020") && text.contains("Invalid credentials"), "{text}");
+    assert!(
+        text.contains("401") && text.contains("28020") && text.contains("Invalid credentials"),
+        "{text}"
+    );
 }
 
 #[test]
 fn other_failures() {
     let mut f = flow(false);
     f.start().unwrap();
-    let e = f.handle(resp(401, &[("WWW-Authenticate", "Basic realm=\"x\"")], b"")).unwrap_err();
-    assert_eq!(e, WebTicketError::NoSupportedScheme { offered: "Basic".into() });
+    let e = f
+        .handle(resp(401, &[("WWW-Authenticate", "Basic realm=\"x\"")], b""))
+        .unwrap_err();
+    assert_eq!(
+        e,
+        WebTicketError::NoSupportedScheme {
+            offered: "Basic".into()
+        }
+    );
 
     let mut f = flow(false);
     f.start().unwrap();
     let e = f
         .handle(resp(500, &[], include_bytes!("../../testdata/fault.xml")))
         .unwrap_err();
-    let WebTicketError::HttpStatus { status: 500, fault: Some(fault), .. } = &e else {
+    let WebTicketError::HttpStatus {
+        status: 500,
+        fault: Some(fault),
+        ..
+    } = &e
+    else {
         panic!("{e:?}")
     };
     assert_eq!(fault.error_id, Some(28032));
@@ -155,20 +195,29 @@ fn other_failures() {
 
     let mut f = flow(false);
     f.start().unwrap();
-    f.handle(resp(401, &[("WWW-Authenticate", "NTLM")], b"")).unwrap();
-    let e = f.handle(resp(401, &[("WWW-Authenticate", "NTLM")], b"")).unwrap_err();
+    f.handle(resp(401, &[("WWW-Authenticate", "NTLM")], b""))
+        .unwrap();
+    let e = f
+        .handle(resp(401, &[("WWW-Authenticate", "NTLM")], b""))
+        .unwrap_err();
     assert!(matches!(e, WebTicketError::NoChallenge { status: 401, .. }));
 
     let mut f = flow(false);
     f.start().unwrap();
-    f.handle(resp(401, &[("WWW-Authenticate", "NTLM")], b"")).unwrap();
-    let e = f.handle(resp(401, &[("WWW-Authenticate", "NTLM !!!")], b"")).unwrap_err();
+    f.handle(resp(401, &[("WWW-Authenticate", "NTLM")], b""))
+        .unwrap();
+    let e = f
+        .handle(resp(401, &[("WWW-Authenticate", "NTLM !!!")], b""))
+        .unwrap_err();
     assert_eq!(e, WebTicketError::BadToken);
 
     let mut f = flow(false);
     f.start().unwrap();
-    f.handle(resp(401, &[("WWW-Authenticate", "NTLM")], b"")).unwrap();
-    let e = f.handle(resp(401, &[("WWW-Authenticate", "NTLM WA==")], b"")).unwrap_err();
+    f.handle(resp(401, &[("WWW-Authenticate", "NTLM")], b""))
+        .unwrap();
+    let e = f
+        .handle(resp(401, &[("WWW-Authenticate", "NTLM WA==")], b""))
+        .unwrap_err();
     assert!(matches!(e, WebTicketError::AuthClient(_)));
 
     let mut f = flow(true);
