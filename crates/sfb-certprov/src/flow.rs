@@ -114,7 +114,7 @@ pub enum WebTicketError {
         /// HTTP status.
         status: u16,
         /// `X-Ms-diagnostics`, if any.
-        diagnostics: Option<MsDiagnostics>,
+        diagnostics: Option<Box<MsDiagnostics>>,
     },
     /// The challenge token is not base64 or too long.
     #[error("web ticket service sent a malformed authentication token")]
@@ -128,7 +128,7 @@ pub enum WebTicketError {
         /// HTTP status.
         status: u16,
         /// `X-Ms-diagnostics`, if any.
-        diagnostics: Option<MsDiagnostics>,
+        diagnostics: Option<Box<MsDiagnostics>>,
     },
     /// Another HTTP failure status.
     #[error("web ticket request failed: http {status}{}{}", diag(.diagnostics), fault_text(.fault))]
@@ -136,9 +136,9 @@ pub enum WebTicketError {
         /// HTTP status.
         status: u16,
         /// `X-Ms-diagnostics`, if any.
-        diagnostics: Option<MsDiagnostics>,
+        diagnostics: Option<Box<MsDiagnostics>>,
         /// SOAP fault in the body, if any.
-        fault: Option<SoapFault>,
+        fault: Option<Box<SoapFault>>,
     },
     /// The 200 body was not a usable RSTR (or was a fault).
     #[error("web ticket response unusable: {0}")]
@@ -151,13 +151,13 @@ pub enum WebTicketError {
     Finished,
 }
 
-fn diag(d: &Option<MsDiagnostics>) -> String {
+fn diag(d: &Option<Box<MsDiagnostics>>) -> String {
     d.as_ref()
         .map(|d| format!(", x-ms-diagnostics {d}"))
         .unwrap_or_default()
 }
 
-fn fault_text(f: &Option<SoapFault>) -> String {
+fn fault_text(f: &Option<Box<SoapFault>>) -> String {
     f.as_ref()
         .map(|f| format!(", soap fault {f}"))
         .unwrap_or_default()
@@ -247,8 +247,10 @@ fn challenges(headers: &[(String, String)]) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
-fn diagnostics(headers: &[(String, String)]) -> Option<MsDiagnostics> {
-    header(headers, "x-ms-diagnostics").and_then(|v| MsDiagnostics::parse(v).ok())
+fn diagnostics(headers: &[(String, String)]) -> Option<Box<MsDiagnostics>> {
+    header(headers, "x-ms-diagnostics")
+        .and_then(|v| MsDiagnostics::parse(v).ok())
+        .map(Box::new)
 }
 
 impl WebTicketFlow {
@@ -326,7 +328,7 @@ impl WebTicketFlow {
         WebTicketError::HttpStatus {
             status: r.status,
             diagnostics: diagnostics(&r.headers),
-            fault: rstr::parse_fault(&r.body, &self.config.limits),
+            fault: rstr::parse_fault(&r.body, &self.config.limits).map(Box::new),
         }
     }
 

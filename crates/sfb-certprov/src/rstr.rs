@@ -25,7 +25,7 @@ pub enum RstrError {
     Xml(#[from] XmlError),
     /// The document is a SOAP fault.
     #[error("soap fault: {0}")]
-    Fault(SoapFault),
+    Fault(Box<SoapFault>),
     /// A required element is missing.
     #[error("rstr has no {0}")]
     Missing(&'static str),
@@ -138,7 +138,7 @@ pub fn parse_fault(body: &[u8], limits: &XmlLimits) -> Option<SoapFault> {
 pub fn parse_rstr(body: &[u8], limits: &XmlLimits) -> Result<IssuedToken, RstrError> {
     let t = xml::parse(body, limits)?;
     if let Some(f) = fault_in(&t) {
-        return Err(RstrError::Fault(f));
+        return Err(RstrError::Fault(Box::new(f)));
     }
     let r = t
         .find(0, "RequestSecurityTokenResponse")
@@ -236,7 +236,7 @@ mod tests {
             Some("The user is not SIP enabled.")
         );
         assert!(f.to_string().contains("28032"));
-        assert_eq!(parse_fault(FAULT, &XmlLimits::default()), Some(f));
+        assert_eq!(parse_fault(FAULT, &XmlLimits::default()), Some(*f));
         assert_eq!(parse_fault(b"not xml <", &XmlLimits::default()), None);
     }
 
