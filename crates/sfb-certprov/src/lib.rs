@@ -14,7 +14,7 @@
 //!   and the lab.
 //!
 //! The crate depends on no other `sfb-*` crate: the application glues the ticket into
-//! discovery (`WebTicket::new(ticket.token.assertion.into_bytes().to_vec())`).
+//! discovery (`WebTicket::new(ticket.token.assertion.into_vec())`).
 
 pub mod diagnostics;
 pub mod driver;

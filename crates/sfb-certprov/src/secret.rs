@@ -86,9 +86,16 @@ impl Assertion {
         &self.0
     }
 
-    /// Moves the bytes out (for example into discovery's `WebTicket::new`).
+    /// Moves the bytes out, still zeroizing.
     pub fn into_bytes(self) -> Zeroizing<Vec<u8>> {
         self.0
+    }
+
+    /// Moves the bytes out without a copy (for discovery's `WebTicket::new(Vec<u8>)`, which
+    /// zeroizes them itself).
+    pub fn into_vec(self) -> Vec<u8> {
+        let mut z = self.0;
+        std::mem::take(&mut *z)
     }
 }
 
