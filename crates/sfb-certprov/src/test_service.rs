@@ -381,3 +381,70 @@ fn mex_document(base: &str) -> String {
         b = escape(base)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> TestServiceConfig {
+        let refuse: AuthenticatorFactory = Arc::new(|| {
+            struct No;
+            impl HttpAuthenticator for No {
+                fn step(&mut self, _: &[u8]) -> AuthVerdict {
+                    AuthVerdict::Rejected {
+                        reason: "no".into(),
+                    }
+                }
+            }
+            Box::new(No)
+        });
+        TestServiceConfig {
+            host: "h.test".into(),
+            authenticator: refuse,
+            rng: Arc::new(Mutex::new(|b: &mut [u8]| b.fill(0x42))),
+            lifetime_secs: 60,
+        }
+    }
+
+    #[test]
+    fn documents_read_back_with_our_own_readers() {
+        let l = XmlLimits::default();
+        let fault = fault_document("bad <rst>");
+        let f = crate::rstr::parse_fault(fault.as_bytes(), &l).unwrap();
+        assert_eq!(
+            (f.error_id, f.diagnostics_reason.as_deref()),
+            (Some(28000), Some("bad <rst>"))
+        );
+        let mex = mex_document("https://h.test:1/WebTicket/WebTicketService.svc");
+        assert_eq!(
+            crate::mex::port_location(mex.as_bytes(), crate::mex::PORT_WIN_NEGOTIATE, &l).unwrap(),
+            "https://h.test:1/WebTicket/WebTicketService.svc/Auth"
+        );
+    }
+
+    #[test]
+    fn issue_answers_an_rst_and_refuses_garbage() {
+        let c = config();
+        assert!(issue(b"<not-an-rst/>", &c, "u").is_err());
+        let mut n = 0u8;
+        let mut rng = move |b: &mut [u8]| {
+            for x in b {
+                *x = n;
+                n = n.wrapping_add(1);
+            }
+        };
+        let rst = RstRequest::new(
+            crate::rst::SipUri::parse("sip:a@h.test").unwrap(),
+            "https://h.test/x",
+            &mut rng,
+        )
+        .unwrap();
+        let (rstr, record) = issue(&rst.to_xml(), &c, "H\\a").unwrap();
+        let t = crate::rstr::parse_rstr(rstr.as_bytes(), &XmlLimits::default()).unwrap();
+        assert_eq!(t.server_entropy.as_ref().unwrap().expose(), &[0x42; 32][..]);
+        assert_eq!(t.proof_key(&rst.client_entropy), Some(record.proof_key));
+        let l = t.lifetime.unwrap();
+        assert_eq!(l.expires.0 - l.created.0, 60);
+        assert_eq!(record.sip_uri, "sip:a@h.test");
+    }
+}

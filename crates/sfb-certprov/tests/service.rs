@@ -199,6 +199,39 @@ async fn unknown_user_and_untrusted_ca_fail_cleanly() {
     assert!(matches!(e, DriverError::Tls { .. }), "{e:?}");
 }
 
+/// A mechanism that sends garbage instead of a NEGOTIATE.
+struct Garbage;
+
+impl HttpAuthClient for Garbage {
+    fn step(&mut self, _: Option<&[u8]>) -> Result<Vec<u8>, AuthClientError> {
+        Ok(b"NTLMSSP\0\x03\0\0\0garbage".to_vec())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_negotiate_is_refused_with_diagnostics() {
+    let svc = service().await;
+    let e = driver(&svc)
+        .run(flow(&svc, false, Box::new(Garbage)))
+        .await
+        .unwrap_err();
+    let DriverError::Flow(WebTicketError::NoChallenge {
+        status: 401,
+        diagnostics: Some(d),
+    }) = &e
+    else {
+        panic!("{e:?}")
+    };
+    assert_eq!(d.code, 28020);
+    assert!(
+        d.reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("message type"),
+        "{d:?}"
+    );
+}
+
 /// Samba's `ntlm_auth --helper-protocol=ntlmssp-client-1` as the client mechanism: a client we
 /// did not write (NTLMv2, no MIC).
 struct NtlmAuthHelper {

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::rst::SipUri;
+use crate::rstr::RstrError;
 
 /// A stand-in mechanism: NEGOTIATE is `N`, the answer to challenge `C…` is `A` + challenge.
 struct Fake;
