@@ -12,8 +12,12 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
-use crate::flow::{Output, Response, WebTicket, WebTicketError, WebTicketFlow};
+use crate::flow::{Output, Response, WebTicket, WebTicketConfig, WebTicketError, WebTicketFlow};
 use crate::http1::{self, HttpError};
+use crate::ntlm::NtlmHttpClient;
+use crate::rst::{RstRequest, SipUri};
+use crate::secret::Password;
+use crate::xml::XmlLimits;
 
 /// Largest response body read.
 pub const MAX_RESPONSE_BODY: usize = 512 * 1024;
@@ -271,7 +275,9 @@ impl WebTicketDriver {
             if msg.closes() {
                 conn = None;
             }
-            handshaking = authorizing || msg.status == 401;
+            // Between a 401 that answers an Authorization (the CHALLENGE) and the next
+            // Authorization (the AUTHENTICATE) the connection must stay the same.
+            handshaking = authorizing && msg.status == 401;
             out = flow.handle(Response {
                 status: msg.status,
                 headers: msg.headers,
@@ -279,6 +285,33 @@ impl WebTicketDriver {
             })?;
         }
     }
+}
+
+/// One call for the application: the web ticket for `applies_to` (e.g. discovery's User URL)
+/// from `web_ticket_url` (`X-MS-WebTicketURL`), with HTTP NTLM as `login` (`DOMAIN\\user` or UPN).
+/// `rng` supplies the RST context and the 32-byte client entropy.
+pub async fn fetch_with_ntlm(
+    driver: &WebTicketDriver,
+    web_ticket_url: &str,
+    applies_to: &str,
+    sip_uri: &SipUri,
+    login: &str,
+    password: &Password,
+    use_mex: bool,
+    rng: &mut (dyn FnMut(&mut [u8]) + Send),
+) -> Result<WebTicket, DriverError> {
+    let host = HttpsUrl::parse(web_ticket_url)?.host;
+    let request =
+        RstRequest::new(sip_uri.clone(), applies_to, rng).map_err(WebTicketError::from)?;
+    let auth = NtlmHttpClient::new(login, password, &host).map_err(WebTicketError::from)?;
+    let config = WebTicketConfig {
+        url: web_ticket_url.to_owned(),
+        use_mex,
+        limits: XmlLimits::default(),
+    };
+    driver
+        .run(WebTicketFlow::new(config, request, Box::new(auth)))
+        .await
 }
 
 #[cfg(test)]

@@ -129,7 +129,7 @@ impl RstRequest {
     pub fn new(
         sip_uri: SipUri,
         applies_to: &str,
-        rng: &mut dyn FnMut(&mut [u8]),
+        rng: &mut (dyn FnMut(&mut [u8]) + Send),
     ) -> Result<Self, RstError> {
         check_address(applies_to)?;
         let mut ctx = [0u8; 16];

@@ -9,7 +9,7 @@ use base64::prelude::{BASE64_STANDARD, Engine as _};
 use sfb_auth::ServerContext;
 use sfb_auth::Step;
 use sfb_auth::ntlm::{CredentialStore, NtlmServer, NtlmServerConfig};
-use sfb_certprov::driver::{DriverError, WebTicketDriver};
+use sfb_certprov::driver::{DriverError, WebTicketDriver, fetch_with_ntlm};
 use sfb_certprov::ntlm::NtlmHttpClient;
 use sfb_certprov::test_service::{AuthVerdict, HttpAuthenticator, TestService, TestServiceConfig};
 use sfb_certprov::{
@@ -52,6 +52,8 @@ fn counter(seed: u8) -> impl FnMut(&mut [u8]) + Send + 'static {
 async fn service() -> TestService {
     let mut store = CredentialStore::new();
     store.add_password("alice", "CONTOSO", PASSWORD);
+    // UPN logins arrive with an empty domain and the UPN as the user name.
+    store.add_password("alice@contoso.test", "", PASSWORD);
     let store = Arc::new(store);
     let config = TestServiceConfig {
         host: HOST.into(),
@@ -145,6 +147,28 @@ async fn sspi_client_gets_a_ticket_with_the_right_password() {
         );
     }
     assert_eq!(svc.issued().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_call_helper_for_the_application() {
+    let svc = service().await;
+    let uri = SipUri::parse("sip:alice@contoso.test").unwrap();
+    let mut rng = counter(5);
+    let t = fetch_with_ntlm(
+        &driver(&svc),
+        &svc.url,
+        USER_URL,
+        &uri,
+        "alice@contoso.test",
+        &Password::new(PASSWORD),
+        true,
+        &mut rng,
+    )
+    .await
+    .unwrap();
+    assert!(t.proof_key.is_some());
+    // A UPN login: sent with an empty domain, found by user name in the store.
+    assert_eq!(svc.issued()[0].user, "alice@contoso.test");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
