@@ -287,26 +287,37 @@ impl WebTicketDriver {
     }
 }
 
-/// One call for the application: the web ticket for `applies_to` (e.g. discovery's User URL)
-/// from `web_ticket_url` (`X-MS-WebTicketURL`), with HTTP NTLM as `login` (`DOMAIN\\user` or UPN).
-/// `rng` supplies the RST context and the 32-byte client entropy.
+/// What [`fetch_with_ntlm`] needs.
+#[derive(Debug, Clone, Copy)]
+pub struct NtlmTicketRequest<'a> {
+    /// The service (`X-MS-WebTicketURL`).
+    pub web_ticket_url: &'a str,
+    /// The AppliesTo address, e.g. discovery's User URL.
+    pub applies_to: &'a str,
+    /// The user's SIP URI (the `uri` claim).
+    pub sip_uri: &'a SipUri,
+    /// `DOMAIN\\user` or a UPN.
+    pub login: &'a str,
+    /// The password.
+    pub password: &'a Password,
+    /// Read `<url>/mex` first for the `WebTicketServiceWinNegotiate` address.
+    pub use_mex: bool,
+}
+
+/// One call for the application: the web ticket with HTTP NTLM. `rng` supplies the RST
+/// context and the 32-byte client entropy.
 pub async fn fetch_with_ntlm(
     driver: &WebTicketDriver,
-    web_ticket_url: &str,
-    applies_to: &str,
-    sip_uri: &SipUri,
-    login: &str,
-    password: &Password,
-    use_mex: bool,
+    req: &NtlmTicketRequest<'_>,
     rng: &mut (dyn FnMut(&mut [u8]) + Send),
 ) -> Result<WebTicket, DriverError> {
-    let host = HttpsUrl::parse(web_ticket_url)?.host;
+    let host = HttpsUrl::parse(req.web_ticket_url)?.host;
     let request =
-        RstRequest::new(sip_uri.clone(), applies_to, rng).map_err(WebTicketError::from)?;
-    let auth = NtlmHttpClient::new(login, password, &host).map_err(WebTicketError::from)?;
+        RstRequest::new(req.sip_uri.clone(), req.applies_to, rng).map_err(WebTicketError::from)?;
+    let auth = NtlmHttpClient::new(req.login, req.password, &host).map_err(WebTicketError::from)?;
     let config = WebTicketConfig {
-        url: web_ticket_url.to_owned(),
-        use_mex,
+        url: req.web_ticket_url.to_owned(),
+        use_mex: req.use_mex,
         limits: XmlLimits::default(),
     };
     driver

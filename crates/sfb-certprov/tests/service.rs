@@ -9,7 +9,7 @@ use base64::prelude::{BASE64_STANDARD, Engine as _};
 use sfb_auth::ServerContext;
 use sfb_auth::Step;
 use sfb_auth::ntlm::{CredentialStore, NtlmServer, NtlmServerConfig};
-use sfb_certprov::driver::{DriverError, WebTicketDriver, fetch_with_ntlm};
+use sfb_certprov::driver::{DriverError, NtlmTicketRequest, WebTicketDriver, fetch_with_ntlm};
 use sfb_certprov::ntlm::NtlmHttpClient;
 use sfb_certprov::test_service::{AuthVerdict, HttpAuthenticator, TestService, TestServiceConfig};
 use sfb_certprov::{
@@ -154,18 +154,18 @@ async fn one_call_helper_for_the_application() {
     let svc = service().await;
     let uri = SipUri::parse("sip:alice@contoso.test").unwrap();
     let mut rng = counter(5);
-    let t = fetch_with_ntlm(
-        &driver(&svc),
-        &svc.url,
-        USER_URL,
-        &uri,
-        "alice@contoso.test",
-        &Password::new(PASSWORD),
-        true,
-        &mut rng,
-    )
-    .await
-    .unwrap();
+    let password = Password::new(PASSWORD);
+    let req = NtlmTicketRequest {
+        web_ticket_url: &svc.url,
+        applies_to: USER_URL,
+        sip_uri: &uri,
+        login: "alice@contoso.test",
+        password: &password,
+        use_mex: true,
+    };
+    let t = fetch_with_ntlm(&driver(&svc), &req, &mut rng)
+        .await
+        .unwrap();
     assert!(t.proof_key.is_some());
     // A UPN login: sent with an empty domain, found by user name in the store.
     assert_eq!(svc.issued()[0].user, "alice@contoso.test");
