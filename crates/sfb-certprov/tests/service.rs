@@ -223,6 +223,48 @@ async fn unknown_user_and_untrusted_ca_fail_cleanly() {
     assert!(matches!(e, DriverError::Tls { .. }), "{e:?}");
 }
 
+/// sspi's client with one MIC byte flipped in its AUTHENTICATE ([MS-NLMP] 2.2.1.3, offset 72).
+struct TamperedMic(NtlmHttpClient);
+
+impl HttpAuthClient for TamperedMic {
+    fn step(&mut self, server_token: Option<&[u8]>) -> Result<Vec<u8>, AuthClientError> {
+        let mut t = self.0.step(server_token)?;
+        if server_token.is_some()
+            && let Some(b) = t.get_mut(72)
+        {
+            *b ^= 1;
+        }
+        Ok(t)
+    }
+}
+
+/// The service checks sspi's MIC, which covers NEGOTIATE ‖ CHALLENGE ‖ AUTHENTICATE: a flipped
+/// MIC byte is refused (so the connection-oriented MIC input is right when the untampered
+/// exchange succeeds).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tampered_mic_is_refused() {
+    let svc = service().await;
+    let inner = NtlmHttpClient::new("CONTOSO\\alice", &Password::new(PASSWORD), HOST).unwrap();
+    let e = driver(&svc)
+        .run(flow(&svc, false, Box::new(TamperedMic(inner))))
+        .await
+        .unwrap_err();
+    let DriverError::Flow(WebTicketError::Refused {
+        diagnostics: Some(d),
+        ..
+    }) = &e
+    else {
+        panic!("{e:?}")
+    };
+    assert!(
+        d.reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("MIC mismatch"),
+        "{d:?}"
+    );
+}
+
 /// A mechanism that sends garbage instead of a NEGOTIATE.
 struct Garbage;
 
