@@ -147,7 +147,24 @@ pub(crate) async fn read<S: AsyncRead + Unpin>(
     let len = match msg.header("content-length") {
         Some(v) => v.parse::<usize>().map_err(|_| HttpError::BadLength)?,
         None if request && msg.method.eq_ignore_ascii_case("GET") => 0,
-        None => return Err(HttpError::BadLength),
+        None if request => return Err(HttpError::BadLength),
+        None => {
+            // RFC 9112 §6.3 item 8: the body runs to the end of the connection.
+            loop {
+                if buf.len() > max_body {
+                    return Err(HttpError::BodyTooLarge { limit: max_body });
+                }
+                match fill(s, buf).await {
+                    Ok(()) => {}
+                    Err(HttpError::Closed) => break,
+                    Err(e) => return Err(e),
+                }
+            }
+            msg.body = std::mem::take(buf);
+            msg.headers
+                .push(("Connection".to_owned(), "close".to_owned()));
+            return Ok(msg);
+        }
     };
     if len > max_body {
         return Err(HttpError::BodyTooLarge { limit: max_body });
