@@ -5,7 +5,9 @@ use subtle::ConstantTimeEq;
 
 use super::avpairs::{self, AvPairs};
 use super::crypto::{self, Direction, utf16le};
-use super::messages::{AuthenticateMessage, ChallengeMessage, MIC_OFFSET, utf16_units};
+use super::messages::{
+    AuthenticateMessage, ChallengeMessage, MAX_MESSAGE, MIC_OFFSET, SIGNATURE, utf16_units,
+};
 use super::{NtlmError, SessionKeys, flags};
 use crate::AuthError;
 use crate::context::{RandomSource, ServerContext, Step};
@@ -90,6 +92,8 @@ pub struct NtlmServer {
     store: std::sync::Arc<CredentialStore>,
     rng: Box<dyn RandomSource>,
     now_filetime: u64,
+    /// Set when the client opened with a NEGOTIATE (connection-oriented NTLM, e.g. HTTP).
+    connection_oriented: bool,
     state: State,
 }
 
@@ -115,6 +119,7 @@ impl NtlmServer {
             store,
             rng,
             now_filetime,
+            connection_oriented: false,
             state: State::Initial,
         }
     }
@@ -134,6 +139,7 @@ impl NtlmServer {
             store,
             rng,
             now_filetime,
+            connection_oriented: false,
             state: State::ChallengeSent(sent_challenge.to_vec(), c.server_challenge),
         })
     }
@@ -148,6 +154,40 @@ impl NtlmServer {
 
     /// [MS-NLMP] 3.2.5.1.1: the CHALLENGE.
     fn challenge(&mut self) -> Vec<u8> {
+        self.challenge_with(flags::CONNLESS | flags::TARGET_TYPE_DOMAIN, &[])
+    }
+
+    /// [MS-NLMP] 3.2.5.1.1, connection-oriented: answers a NEGOTIATE (as HTTP NTLM, RFC 4559,
+    /// opens) with a CHALLENGE whose flags are the client's, cut to what this server supports.
+    /// The NEGOTIATE is kept: the MIC covers NEGOTIATE ‖ CHALLENGE ‖ AUTHENTICATE.
+    fn challenge_for_negotiate(&mut self, negotiate: &[u8]) -> Result<Vec<u8>, NtlmError> {
+        if negotiate.len() > MAX_MESSAGE {
+            return Err(NtlmError::TooLong);
+        }
+        let head = negotiate.get(..16).ok_or(NtlmError::Truncated)?;
+        if head.get(..8) != Some(SIGNATURE.as_slice()) {
+            return Err(NtlmError::BadSignature);
+        }
+        let word = |at: usize| {
+            head.get(at..at + 4)
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map(u32::from_le_bytes)
+                .unwrap_or(0)
+        };
+        if word(8) != 1 {
+            return Err(NtlmError::WrongMessageType {
+                expected: 1,
+                found: word(8),
+            });
+        }
+        let supported = flags::CONN | flags::SIGN | flags::SEAL | flags::KEY_EXCH;
+        let offered = word(12) & supported;
+        let f = offered | flags::COMMON_MIN | flags::TARGET_TYPE_DOMAIN;
+        self.connection_oriented = true;
+        Ok(self.challenge_with(f, negotiate))
+    }
+
+    fn challenge_with(&mut self, negotiate_flags: u32, negotiate: &[u8]) -> Vec<u8> {
         let mut sc = [0u8; 8];
         self.rng.fill(&mut sc);
         let c = &self.config;
@@ -162,7 +202,7 @@ impl NtlmServer {
             self.now_filetime.to_le_bytes().to_vec(),
         );
         let msg = ChallengeMessage {
-            flags: flags::CONNLESS | flags::TARGET_TYPE_DOMAIN,
+            flags: negotiate_flags,
             server_challenge: sc,
             target_name: utf16le(&c.nb_domain),
             target_info: av.encode(),
@@ -170,7 +210,10 @@ impl NtlmServer {
             version: None,
         }
         .encode();
-        self.state = State::ChallengeSent(msg.clone(), sc);
+        // The MIC input starts with the NEGOTIATE when there was one.
+        let mut mic_prefix = negotiate.to_vec();
+        mic_prefix.extend_from_slice(&msg);
+        self.state = State::ChallengeSent(mic_prefix, sc);
         msg
     }
 
@@ -182,7 +225,12 @@ impl NtlmServer {
         b: &[u8],
     ) -> Result<(SessionKeys, String), NtlmError> {
         let m = AuthenticateMessage::parse(b)?;
-        let missing = (flags::SIP_REQUIRED & !flags::TARGET_INFO) & !m.flags;
+        let required = if self.connection_oriented {
+            flags::UNICODE | flags::NTLM
+        } else {
+            flags::SIP_REQUIRED & !flags::TARGET_INFO
+        };
+        let missing = required & !m.flags;
         if missing != 0 {
             return Err(NtlmError::IncompatibleFlags { missing });
         }
@@ -237,6 +285,9 @@ impl ServerContext for NtlmServer {
         let token = client_token.filter(|t| !t.is_empty());
         match (&self.state, token) {
             (State::Initial, None) => Ok(Step::Continue(self.challenge())),
+            (State::Initial, Some(t)) if t.starts_with(SIGNATURE) => {
+                Ok(Step::Continue(self.challenge_for_negotiate(t)?))
+            }
             (State::Initial, Some(_)) => {
                 Err(NtlmError::UnexpectedToken { state: "initial" }.into())
             }
@@ -279,5 +330,65 @@ impl ServerContext for NtlmServer {
 
     fn is_established(&self) -> bool {
         matches!(self.state, State::Established(..))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server() -> NtlmServer {
+        let config = NtlmServerConfig {
+            nb_domain: "CONTOSO".into(),
+            nb_computer: "FE01".into(),
+            dns_domain: "contoso.com".into(),
+            dns_computer: "fe01.contoso.com".into(),
+        };
+        let rng = |b: &mut [u8]| b.fill(0x11);
+        NtlmServer::new(config, Default::default(), Box::new(rng), 1)
+    }
+
+    fn negotiate(kind: u32, flags: u32) -> Vec<u8> {
+        let mut m = SIGNATURE.to_vec();
+        m.extend_from_slice(&kind.to_le_bytes());
+        m.extend_from_slice(&flags.to_le_bytes());
+        m.extend_from_slice(&[0; 16]);
+        m
+    }
+
+    /// Connection-oriented NTLM (HTTP, RFC 4559): a NEGOTIATE first gets a CHALLENGE without
+    /// the DATAGRAM flag, echoing the supported client flags; the MIC input keeps the NEGOTIATE.
+    #[test]
+    fn negotiate_first_is_connection_oriented() {
+        let mut s = server();
+        let neg = negotiate(1, flags::CONN | flags::SIGN | flags::SEAL | 0x0000_0100);
+        let Ok(Step::Continue(chal)) = s.step(Some(&neg)) else {
+            panic!("no challenge");
+        };
+        let c = ChallengeMessage::parse(&chal).unwrap();
+        assert_eq!(c.flags & flags::DATAGRAM, 0);
+        assert_ne!(c.flags & flags::SEAL, 0);
+        assert_eq!(c.flags & 0x0000_0100, 0, "unsupported flags are not echoed");
+        assert_eq!(c.server_challenge, [0x11; 8]);
+        let State::ChallengeSent(mic_input, _) = &s.state else {
+            panic!("state")
+        };
+        assert!(mic_input.starts_with(&neg) && mic_input.ends_with(&chal));
+        // The connectionless opening is unchanged.
+        let Ok(Step::Continue(chal)) = server().step(None) else {
+            panic!("no challenge");
+        };
+        let c = ChallengeMessage::parse(&chal).unwrap();
+        assert_ne!(c.flags & flags::DATAGRAM, 0);
+    }
+
+    #[test]
+    fn bad_negotiate_is_refused() {
+        assert!(server().step(Some(&negotiate(3, 0))).is_err());
+        assert!(server().step(Some(&SIGNATURE[..])).is_err());
+        assert!(server().step(Some(b"garbage")).is_err());
+        let mut long = negotiate(1, 0);
+        long.resize(MAX_MESSAGE + 1, 0);
+        assert!(server().step(Some(&long)).is_err());
     }
 }
