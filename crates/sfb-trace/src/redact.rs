@@ -100,8 +100,8 @@ fn find_secret(lower: &str, from: &mut usize) -> Option<usize> {
             .iter()
             .filter_map(|p| lower.get(*from..)?.find(p).map(|i| (*from + i, *p)))
             .min_by_key(|(i, _)| *i)?;
-        let boundary_before = pos == 0
-            || matches!(bytes.get(pos - 1), Some(b' ' | b',' | b'\t' | b':'));
+        let boundary_before =
+            pos == 0 || matches!(bytes.get(pos - 1), Some(b' ' | b',' | b'\t' | b':'));
         let mut i = pos + name.len();
         *from = i;
         while matches!(bytes.get(i), Some(b' ' | b'\t')) {
@@ -139,13 +139,21 @@ fn value_extent(value: &str) -> Extent {
             .position(|&b| b == b'"' || b == b'\r' || b == b'\n')
             .map_or(bytes.len(), |p| p + 1);
         let closed = bytes.get(end) == Some(&b'"');
-        Extent { quoted: true, closed, len: if closed { end + 1 } else { end } }
+        Extent {
+            quoted: true,
+            closed,
+            len: if closed { end + 1 } else { end },
+        }
     } else {
         let len = bytes
             .iter()
             .position(|&b| matches!(b, b',' | b' ' | b'\t' | b'\r' | b'\n'))
             .unwrap_or(bytes.len());
-        Extent { quoted: false, closed: false, len }
+        Extent {
+            quoted: false,
+            closed: false,
+            len,
+        }
     }
 }
 
@@ -167,14 +175,22 @@ mod tests {
         assert!(!out.contains("YIIFoAYJ"), "{out}");
         assert!(out.contains("GSSAPI-Data = \"<redacted>\"\r\n"), "{out}");
         assert!(out.contains("gssapi-data=<redacted>, version=4"), "{out}");
-        for kept in ["opaque=\"3D8E6B0A\"", "crand=\"1bd07d89\"", "cnum=\"1\"", "response=\"01000000"] {
+        for kept in [
+            "opaque=\"3D8E6B0A\"",
+            "crand=\"1bd07d89\"",
+            "cnum=\"1\"",
+            "response=\"01000000",
+        ] {
             assert!(out.contains(kept), "{kept} lost: {out}");
         }
     }
 
     #[test]
     fn raw_trace_keeps_everything() {
-        let policy = RedactionPolicy { raw_trace: true, redact_personal: false };
+        let policy = RedactionPolicy {
+            raw_trace: true,
+            redact_personal: false,
+        };
         assert_eq!(redact_sip_text(AUTHZ, &policy), (AUTHZ.to_owned(), false));
         assert!(!policy.is_secret_param("gssapi-data"));
         assert!(RedactionPolicy::default().is_secret_param("GSSAPI-DATA"));
@@ -186,10 +202,19 @@ mod tests {
         let p = RedactionPolicy::default();
         let (out, _) = redact_sip_text("gssapi-data=\"unterminated secret\r\nnext", &p);
         assert_eq!(out, "gssapi-data=\"<redacted>\r\nnext");
-        assert_eq!(redact_sip_text("xgssapi-data=keep", &p).0, "xgssapi-data=keep");
+        assert_eq!(
+            redact_sip_text("xgssapi-data=keep", &p).0,
+            "xgssapi-data=keep"
+        );
         assert_eq!(redact_sip_text("gssapi-data", &p).0, "gssapi-data");
-        assert_eq!(redact_sip_text("gssapi-data=", &p).0, "gssapi-data=<redacted>");
-        assert_eq!(redact_sip_text("é gssapi-data=é", &p).0, "é gssapi-data=<redacted>");
+        assert_eq!(
+            redact_sip_text("gssapi-data=", &p).0,
+            "gssapi-data=<redacted>"
+        );
+        assert_eq!(
+            redact_sip_text("é gssapi-data=é", &p).0,
+            "é gssapi-data=<redacted>"
+        );
         let big = "gssapi-data=".repeat(10_000);
         let (out, _) = redact_sip_text(&big, &p);
         assert!(!out.is_empty());

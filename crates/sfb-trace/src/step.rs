@@ -60,6 +60,12 @@ impl CauseCode {
         ok.then(|| Self(code.to_owned()))
     }
 
+    /// A code written in the source (checked in debug builds; the producers' tests cover them).
+    pub fn from_static(code: &'static str) -> Self {
+        debug_assert!(Self::new(code).is_some(), "malformed cause code {code:?}");
+        Self(code.to_owned())
+    }
+
     /// The code.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -125,7 +131,16 @@ mod tests {
     fn cause_codes_have_a_stable_form() {
         assert!(CauseCode::new("tls.name_mismatch").is_some());
         assert!(CauseCode::new("tcp.refused2").is_some());
-        for bad in ["", "Tls.x", "tls..x", "tls.", ".tls", "tls x", "1tls", &"a".repeat(65)] {
+        for bad in [
+            "",
+            "Tls.x",
+            "tls..x",
+            "tls.",
+            ".tls",
+            "tls x",
+            "1tls",
+            &"a".repeat(65),
+        ] {
             assert!(CauseCode::new(bad).is_none(), "{bad:?}");
         }
         let err = serde_json::from_str::<CauseCode>("\"TLS\"");
@@ -136,6 +151,9 @@ mod tests {
     fn statuses_serialise_snake_case() {
         let v = serde_json::to_string(&[Status::Pass, Status::Skipped]).unwrap();
         assert_eq!(v, r#"["pass","skipped"]"#);
-        assert_eq!(serde_json::to_string(&Step::Connectivity).unwrap(), "\"connectivity\"");
+        assert_eq!(
+            serde_json::to_string(&Step::Connectivity).unwrap(),
+            "\"connectivity\""
+        );
     }
 }

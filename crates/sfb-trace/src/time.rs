@@ -32,6 +32,9 @@ pub struct Timestamp {
 }
 
 impl Timestamp {
+    /// 1970-01-01T00:00:00Z.
+    pub const EPOCH: Self = Self { unix_ms: 0 };
+
     /// From milliseconds since the Unix epoch; `None` outside the years 0000 to 9999.
     pub fn from_unix_ms(unix_ms: i64) -> Option<Self> {
         let ts = Self { unix_ms };
@@ -134,9 +137,18 @@ mod tests {
 
     #[test]
     fn hostile_text_is_rejected() {
-        assert_eq!(Timestamp::parse("yesterday"), Err(TimestampError::NotRfc3339));
-        assert_eq!(Timestamp::parse(&"9".repeat(100)), Err(TimestampError::TooLong));
-        assert_eq!(Timestamp::parse("2026-13-01T00:00:00Z"), Err(TimestampError::NotRfc3339));
+        assert_eq!(
+            Timestamp::parse("yesterday"),
+            Err(TimestampError::NotRfc3339)
+        );
+        assert_eq!(
+            Timestamp::parse(&"9".repeat(100)),
+            Err(TimestampError::TooLong)
+        );
+        assert_eq!(
+            Timestamp::parse("2026-13-01T00:00:00Z"),
+            Err(TimestampError::NotRfc3339)
+        );
         assert!(Timestamp::from_unix_ms(i64::MAX).is_none());
         assert!(Timestamp::from_unix_secs(i64::MIN).is_none());
     }

@@ -111,7 +111,9 @@ impl SignInTrace {
 
     /// The evidence with this id.
     pub fn evidence(&self, id: EvidenceId) -> Option<&Evidence> {
-        self.evidence.get(usize::try_from(id.0).ok()?).filter(|e| e.id == id)
+        self.evidence
+            .get(usize::try_from(id.0).ok()?)
+            .filter(|e| e.id == id)
     }
 
     /// Pretty JSON (what `--json` prints).
@@ -127,11 +129,16 @@ impl SignInTrace {
         }
         let trace: Self = serde_json::from_slice(json)?;
         if trace.schema != SCHEMA_VERSION {
-            return Err(TraceError::UnsupportedSchema { found: trace.schema });
+            return Err(TraceError::UnsupportedSchema {
+                found: trace.schema,
+            });
         }
         let known = |id: &EvidenceId| trace.evidence(*id).is_some();
         for step in &trace.steps {
-            let refs = step.evidence.iter().chain(step.verdicts.iter().flat_map(|v| &v.evidence));
+            let refs = step
+                .evidence
+                .iter()
+                .chain(step.verdicts.iter().flat_map(|v| &v.evidence));
             if let Some(bad) = refs.clone().find(|id| !known(id)) {
                 return Err(TraceError::DanglingEvidence(bad.0));
             }
