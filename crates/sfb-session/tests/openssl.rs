@@ -19,7 +19,10 @@ const NAME: &str = "sip.contoso.test";
 
 /// Is `openssl` here? If not: panic under `SFB_REQUIRE_PEERS=1`, else a loud note and `false`.
 fn openssl_available(test: &str) -> bool {
-    let ok = Command::new("openssl").arg("version").output().is_ok_and(|o| o.status.success());
+    let ok = Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !ok {
         assert!(
             std::env::var("SFB_REQUIRE_PEERS").as_deref() != Ok("1"),
@@ -52,18 +55,30 @@ impl Drop for SServer {
 
 fn s_server(pki: &Pki, spec: &LeafSpec, tag: &str) -> SServer {
     let leaf = pki.leaf(spec);
-    let dir = std::env::temp_dir().join(format!("sfb-session-openssl-{}-{tag}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("sfb-session-openssl-{}-{tag}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("cert.pem"), &leaf.cert_pem).unwrap();
     std::fs::write(dir.join("key.pem"), &leaf.key_pem).unwrap();
     std::fs::write(dir.join("chain.pem"), &pki.inter_pem).unwrap();
     // A free port: bind, read, release (a tiny race with other processes, acceptable in tests).
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let child = Command::new("openssl")
         .current_dir(&dir)
         .args(["s_server", "-quiet", "-accept"])
         .arg(format!("127.0.0.1:{port}"))
-        .args(["-cert", "cert.pem", "-key", "key.pem", "-cert_chain", "chain.pem"])
+        .args([
+            "-cert",
+            "cert.pem",
+            "-key",
+            "key.pem",
+            "-cert_chain",
+            "chain.pem",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -82,8 +97,17 @@ fn s_server(pki: &Pki, spec: &LeafSpec, tag: &str) -> SServer {
 async fn probe_openssl(pki: &Pki, spec: &LeafSpec, tag: &str) -> TlsEvidence {
     let server = s_server(pki, spec, tag);
     let settings = TlsSettings::new(&[pki.root.clone()], now()).unwrap();
-    let target = ConnectTarget::new(NAME, server.addr.port(), vec![server.addr.ip()], NameSource::Manual);
-    let opts = ConnectOptions { tcp_timeout: Duration::from_secs(3), tls_timeout: Duration::from_secs(5), ..Default::default() };
+    let target = ConnectTarget::new(
+        NAME,
+        server.addr.port(),
+        vec![server.addr.ip()],
+        NameSource::Manual,
+    );
+    let opts = ConnectOptions {
+        tcp_timeout: Duration::from_secs(3),
+        tls_timeout: Duration::from_secs(5),
+        ..Default::default()
+    };
     let p = probe(&[target], &settings, &opts).await.unwrap();
     let attempt = p.reports[0].attempts[0].clone();
     assert_eq!(attempt.tcp.outcome, TcpOutcome::Connected);
@@ -99,7 +123,11 @@ async fn openssl_success() {
     let tls = probe_openssl(&pki, &LeafSpec::named(NAME), "ok").await;
     assert_eq!(tls.outcome, TlsOutcome::Established, "{tls:?}");
     assert_eq!(tls.protocol_version.as_deref(), Some("TLSv1.3"));
-    assert_eq!(tls.chain.len(), 2, "s_server sends the -cert_chain intermediate");
+    assert_eq!(
+        tls.chain.len(),
+        2,
+        "s_server sends the -cert_chain intermediate"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,7 +136,10 @@ async fn openssl_expired_certificate() {
         return;
     }
     let pki = Pki::new("Contoso Test Root");
-    let spec = LeafSpec { validity: Some((2019, 2022)), ..LeafSpec::named(NAME) };
+    let spec = LeafSpec {
+        validity: Some((2019, 2022)),
+        ..LeafSpec::named(NAME)
+    };
     let tls = probe_openssl(&pki, &spec, "expired").await;
     assert_eq!(
         tls.failure,
@@ -126,7 +157,10 @@ async fn openssl_wrong_name() {
         return;
     }
     let pki = Pki::new("Contoso Test Root");
-    let spec = LeafSpec { sans: vec!["lyncpool.contoso.test"], ..LeafSpec::named(NAME) };
+    let spec = LeafSpec {
+        sans: vec!["lyncpool.contoso.test"],
+        ..LeafSpec::named(NAME)
+    };
     let tls = probe_openssl(&pki, &spec, "name").await;
     assert_eq!(
         tls.failure,

@@ -8,7 +8,9 @@ use std::time::Duration;
 use common::{AIA_URL, CRL_URL, LeafSpec, NOW_SECS, OCSP_URL, Pki, now, serve};
 use rcgen::ExtendedKeyUsagePurpose;
 use rustls::version::{TLS12, TLS13};
-use sfb_session::{ConnectOptions, ConnectTarget, ProbeMode, TlsSettings, probe, record_connectivity};
+use sfb_session::{
+    ConnectOptions, ConnectTarget, ProbeMode, TlsSettings, probe, record_connectivity,
+};
 use sfb_trace::{
     NameSource, RedactionPolicy, SignInTrace, Status, TcpOutcome, Timestamp, TlsEvidence,
     TlsFailure, TlsOutcome,
@@ -22,7 +24,11 @@ fn target(addr: SocketAddr) -> ConnectTarget {
 }
 
 fn opts() -> ConnectOptions {
-    ConnectOptions { tcp_timeout: Duration::from_secs(3), tls_timeout: Duration::from_secs(5), ..Default::default() }
+    ConnectOptions {
+        tcp_timeout: Duration::from_secs(3),
+        tls_timeout: Duration::from_secs(5),
+        ..Default::default()
+    }
 }
 
 /// Serves `leaf` (+ the intermediate unless `leaf_only`) and probes it trusting `trusted`.
@@ -34,7 +40,9 @@ async fn one(pki: &Pki, trusted: &Pki, spec: &LeafSpec, leaf_only: bool) -> TlsE
     }
     let addr = serve(chain, leaf.key, &[&TLS13, &TLS12]).await;
     let settings = TlsSettings::new(&[trusted.root.clone()], now()).expect("settings");
-    let p = probe(&[target(addr)], &settings, &opts()).await.expect("probe");
+    let p = probe(&[target(addr)], &settings, &opts())
+        .await
+        .expect("probe");
     assert_eq!(p.reports.len(), 1);
     let attempt = &p.reports[0].attempts[0];
     assert_eq!(attempt.tcp.outcome, TcpOutcome::Connected);
@@ -53,19 +61,29 @@ async fn tls13_success_records_the_chain_and_the_negotiation() {
     let tls = p.reports[0].attempts[0].tls.clone().unwrap();
     assert_eq!(tls.outcome, TlsOutcome::Established, "{tls:?}");
     assert_eq!(tls.protocol_version.as_deref(), Some("TLSv1.3"));
-    assert!(tls.cipher_suite.as_deref().unwrap().starts_with("TLS13_"), "{tls:?}");
+    assert!(
+        tls.cipher_suite.as_deref().unwrap().starts_with("TLS13_"),
+        "{tls:?}"
+    );
     assert_eq!(tls.verified_at, Timestamp::from_unix_secs(NOW_SECS as i64));
     assert_eq!(tls.chain.len(), 2);
     let leaf = &tls.chain[0];
     assert_eq!(leaf.sans, vec![NAME.to_owned()]);
     assert_eq!(leaf.extended_key_usages, vec!["server_auth".to_owned()]);
-    assert!(leaf.issuer.contains("Contoso Test Issuing CA"), "{}", leaf.issuer);
+    assert!(
+        leaf.issuer.contains("Contoso Test Issuing CA"),
+        "{}",
+        leaf.issuer
+    );
     assert_eq!(leaf.ocsp_urls, vec![OCSP_URL.to_owned()]);
     assert_eq!(leaf.aia_ca_issuers, vec![AIA_URL.to_owned()]);
     assert_eq!(leaf.crl_distribution_points, vec![CRL_URL.to_owned()]);
     assert_eq!(leaf.sha256_fingerprint.len(), 32 * 3 - 1);
     assert!(!leaf.is_ca && tls.chain[1].is_ca && !tls.chain[1].self_issued);
-    assert!(p.connection.is_some(), "the established stream is handed over");
+    assert!(
+        p.connection.is_some(),
+        "the established stream is handed over"
+    );
 }
 
 #[tokio::test]
@@ -78,7 +96,13 @@ async fn tls12_success() {
     let tls = p.reports[0].attempts[0].tls.clone().unwrap();
     assert_eq!(tls.outcome, TlsOutcome::Established, "{tls:?}");
     assert_eq!(tls.protocol_version.as_deref(), Some("TLSv1.2"));
-    assert!(tls.cipher_suite.as_deref().unwrap().starts_with("TLS_ECDHE_"), "{tls:?}");
+    assert!(
+        tls.cipher_suite
+            .as_deref()
+            .unwrap()
+            .starts_with("TLS_ECDHE_"),
+        "{tls:?}"
+    );
 }
 
 #[tokio::test]
@@ -87,7 +111,9 @@ async fn untrusted_root_names_the_root_to_install() {
     let other = Pki::new("Some Public Root");
     let tls = one(&pki, &other, &LeafSpec::named(NAME), false).await;
     assert_eq!(tls.outcome, TlsOutcome::Failed);
-    let Some(TlsFailure::UntrustedRoot { issuer }) = &tls.failure else { panic!("{tls:?}") };
+    let Some(TlsFailure::UntrustedRoot { issuer }) = &tls.failure else {
+        panic!("{tls:?}")
+    };
     assert!(issuer.contains("Contoso Private Root"), "{issuer}");
     assert_eq!(tls.chain.len(), 2, "the chain is kept on failure");
 }
@@ -96,17 +122,27 @@ async fn untrusted_root_names_the_root_to_install() {
 async fn leaf_only_chain_reports_the_missing_intermediate_and_its_aia_url() {
     let pki = Pki::new("Contoso Test Root");
     let tls = one(&pki, &pki, &LeafSpec::named(NAME), true).await;
-    let Some(TlsFailure::IncompleteChain { missing_issuer, aia_ca_issuers }) = &tls.failure else {
+    let Some(TlsFailure::IncompleteChain {
+        missing_issuer,
+        aia_ca_issuers,
+    }) = &tls.failure
+    else {
         panic!("{tls:?}")
     };
-    assert!(missing_issuer.contains("Contoso Test Issuing CA"), "{missing_issuer}");
+    assert!(
+        missing_issuer.contains("Contoso Test Issuing CA"),
+        "{missing_issuer}"
+    );
     assert_eq!(aia_ca_issuers, &vec![AIA_URL.to_owned()]);
 }
 
 #[tokio::test]
 async fn name_mismatch_lists_the_sans_and_the_name_source() {
     let pki = Pki::new("Contoso Test Root");
-    let spec = LeafSpec { sans: vec!["pool.contoso.test", "*.fabrikam.test"], ..LeafSpec::named(NAME) };
+    let spec = LeafSpec {
+        sans: vec!["pool.contoso.test", "*.fabrikam.test"],
+        ..LeafSpec::named(NAME)
+    };
     let tls = one(&pki, &pki, &spec, false).await;
     assert_eq!(
         tls.failure,
@@ -122,25 +158,50 @@ async fn name_mismatch_lists_the_sans_and_the_name_source() {
 async fn expired_and_not_yet_valid_use_the_injected_time() {
     let pki = Pki::new("Contoso Test Root");
     let now = Timestamp::from_unix_secs(NOW_SECS as i64).unwrap();
-    let spec = LeafSpec { validity: Some((2020, 2021)), ..LeafSpec::named(NAME) };
+    let spec = LeafSpec {
+        validity: Some((2020, 2021)),
+        ..LeafSpec::named(NAME)
+    };
     let tls = one(&pki, &pki, &spec, false).await;
     let expected_end = Timestamp::parse("2021-01-01T00:00:00Z").unwrap();
-    assert_eq!(tls.failure, Some(TlsFailure::Expired { not_after: expected_end, now }), "{tls:?}");
+    assert_eq!(
+        tls.failure,
+        Some(TlsFailure::Expired {
+            not_after: expected_end,
+            now
+        }),
+        "{tls:?}"
+    );
 
-    let spec = LeafSpec { validity: Some((2030, 2031)), ..LeafSpec::named(NAME) };
+    let spec = LeafSpec {
+        validity: Some((2030, 2031)),
+        ..LeafSpec::named(NAME)
+    };
     let tls = one(&pki, &pki, &spec, false).await;
     let expected_start = Timestamp::parse("2030-01-01T00:00:00Z").unwrap();
-    assert_eq!(tls.failure, Some(TlsFailure::NotYetValid { not_before: expected_start, now }), "{tls:?}");
+    assert_eq!(
+        tls.failure,
+        Some(TlsFailure::NotYetValid {
+            not_before: expected_start,
+            now
+        }),
+        "{tls:?}"
+    );
 }
 
 #[tokio::test]
 async fn client_auth_only_eku_is_named() {
     let pki = Pki::new("Contoso Test Root");
-    let spec = LeafSpec { ekus: vec![ExtendedKeyUsagePurpose::ClientAuth], ..LeafSpec::named(NAME) };
+    let spec = LeafSpec {
+        ekus: vec![ExtendedKeyUsagePurpose::ClientAuth],
+        ..LeafSpec::named(NAME)
+    };
     let tls = one(&pki, &pki, &spec, false).await;
     assert_eq!(
         tls.failure,
-        Some(TlsFailure::NoServerAuthUsage { extended_key_usages: vec!["client_auth".to_owned()] }),
+        Some(TlsFailure::NoServerAuthUsage {
+            extended_key_usages: vec!["client_auth".to_owned()]
+        }),
         "{tls:?}"
     );
 }
@@ -154,7 +215,9 @@ async fn a_dead_pool_member_is_refused_then_the_live_one_answers() {
     let dead = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
     let t = ConnectTarget::new(NAME, addr.port(), vec![dead, LOCAL], NameSource::SrvTarget);
     let settings = TlsSettings::new(&[pki.root.clone()], now()).unwrap();
-    let p = probe(std::slice::from_ref(&t), &settings, &opts()).await.unwrap();
+    let p = probe(std::slice::from_ref(&t), &settings, &opts())
+        .await
+        .unwrap();
     let attempts = &p.reports[0].attempts;
     assert_eq!(attempts.len(), 2);
     assert_eq!(attempts[0].tcp.address, dead);
@@ -164,19 +227,36 @@ async fn a_dead_pool_member_is_refused_then_the_live_one_answers() {
     assert!(attempts[1].established());
     assert_eq!(p.connection.as_ref().map(|c| (c.0, c.1)), Some((0, 1)));
 
-    let mut trace = SignInTrace::new("test", "sip:alice@contoso.test", Timestamp::EPOCH, RedactionPolicy::default());
+    let mut trace = SignInTrace::new(
+        "test",
+        "sip:alice@contoso.test",
+        Timestamp::EPOCH,
+        RedactionPolicy::default(),
+    );
     let verdict = record_connectivity(&mut trace, &p.reports);
     assert_eq!(verdict.status, Status::Warn);
     assert_eq!(verdict.cause.as_str(), "connectivity.pool_member_down");
-    assert!(verdict.sentence.contains("127.0.0.2"), "{}", verdict.sentence);
+    assert!(
+        verdict.sentence.contains("127.0.0.2"),
+        "{}",
+        verdict.sentence
+    );
     assert_eq!(verdict.evidence.len(), 1);
     assert!(trace.evidence(verdict.evidence[0]).is_some());
     // Every TCP and TLS record went into the trace.
     assert_eq!(trace.evidence.len(), 3);
 
     // Like the client: the first address that works ends the probe, dead ones before it stay.
-    let first = ConnectOptions { mode: ProbeMode::FirstSuccess, ..opts() };
-    let t2 = ConnectTarget::new(NAME, addr.port(), vec![dead, LOCAL, LOCAL], NameSource::SrvTarget);
+    let first = ConnectOptions {
+        mode: ProbeMode::FirstSuccess,
+        ..opts()
+    };
+    let t2 = ConnectTarget::new(
+        NAME,
+        addr.port(),
+        vec![dead, LOCAL, LOCAL],
+        NameSource::SrvTarget,
+    );
     let p = probe(&[t2], &settings, &first).await.unwrap();
     assert_eq!(p.reports[0].attempts.len(), 2);
     assert_eq!(p.reports[0].skipped_addresses, 1);
@@ -186,20 +266,47 @@ async fn a_dead_pool_member_is_refused_then_the_live_one_answers() {
 async fn nothing_reachable_is_a_tcp_failure_and_a_tls_failure_wins_over_it() {
     let pki = Pki::new("Contoso Test Root");
     let settings = TlsSettings::new(&[pki.root.clone()], now()).unwrap();
-    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let dead = ConnectTarget::new(NAME, free.port(), vec![LOCAL], NameSource::AFallback);
-    let p = probe(std::slice::from_ref(&dead), &settings, &opts()).await.unwrap();
-    let mut trace = SignInTrace::new("test", "sip:alice@contoso.test", Timestamp::EPOCH, RedactionPolicy::default());
+    let p = probe(std::slice::from_ref(&dead), &settings, &opts())
+        .await
+        .unwrap();
+    let mut trace = SignInTrace::new(
+        "test",
+        "sip:alice@contoso.test",
+        Timestamp::EPOCH,
+        RedactionPolicy::default(),
+    );
     let v = record_connectivity(&mut trace, &p.reports);
     assert_eq!((v.status, v.cause.as_str()), (Status::Fail, "tcp.refused"));
 
-    let leaf = pki.leaf(&LeafSpec { sans: vec!["other.contoso.test"], ..LeafSpec::named(NAME) });
+    let leaf = pki.leaf(&LeafSpec {
+        sans: vec!["other.contoso.test"],
+        ..LeafSpec::named(NAME)
+    });
     let addr = serve(vec![leaf.cert, pki.inter.clone()], leaf.key, &[&TLS13]).await;
-    let p = probe(&[dead, target(addr)], &settings, &opts()).await.unwrap();
-    let mut trace = SignInTrace::new("test", "sip:alice@contoso.test", Timestamp::EPOCH, RedactionPolicy::default());
+    let p = probe(&[dead, target(addr)], &settings, &opts())
+        .await
+        .unwrap();
+    let mut trace = SignInTrace::new(
+        "test",
+        "sip:alice@contoso.test",
+        Timestamp::EPOCH,
+        RedactionPolicy::default(),
+    );
     let v = record_connectivity(&mut trace, &p.reports);
-    assert_eq!((v.status, v.cause.as_str()), (Status::Fail, "tls.name_mismatch"));
-    assert!(v.sentence.contains("other.contoso.test") && v.sentence.contains("SRV"), "{}", v.sentence);
+    assert_eq!(
+        (v.status, v.cause.as_str()),
+        (Status::Fail, "tls.name_mismatch")
+    );
+    assert!(
+        v.sentence.contains("other.contoso.test") && v.sentence.contains("SRV"),
+        "{}",
+        v.sentence
+    );
     assert!(p.connection.is_none());
 }
 

@@ -52,9 +52,14 @@ pub struct Pki {
 fn ca_params(cn: &str) -> CertificateParams {
     let mut p = CertificateParams::new(Vec::<String>::new()).expect("params");
     p.distinguished_name.push(DnType::CommonName, cn);
-    p.distinguished_name.push(DnType::OrganizationName, "Contoso Test");
+    p.distinguished_name
+        .push(DnType::OrganizationName, "Contoso Test");
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    p.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     p
 }
 
@@ -66,7 +71,9 @@ impl Pki {
         let root_issuer = Issuer::new(root_params, root_key);
         let inter_key = KeyPair::generate().expect("key");
         let inter_params = ca_params("Contoso Test Issuing CA");
-        let inter_cert = inter_params.signed_by(&inter_key, &root_issuer).expect("inter");
+        let inter_cert = inter_params
+            .signed_by(&inter_key, &root_issuer)
+            .expect("inter");
         Self {
             root: root_cert.der().clone(),
             root_pem: root_cert.pem(),
@@ -80,15 +87,25 @@ impl Pki {
     /// A leaf issued by the intermediate.
     pub fn leaf(&self, spec: &LeafSpec) -> Leaf {
         let key = KeyPair::generate().expect("key");
-        let mut p = CertificateParams::new(spec.sans.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
-            .expect("params");
-        p.distinguished_name.push(DnType::CommonName, spec.sans.first().copied().unwrap_or("no-san"));
+        let mut p = CertificateParams::new(
+            spec.sans
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect::<Vec<_>>(),
+        )
+        .expect("params");
+        p.distinguished_name.push(
+            DnType::CommonName,
+            spec.sans.first().copied().unwrap_or("no-san"),
+        );
         p.extended_key_usages = spec.ekus.clone();
         if let Some((from, to)) = spec.validity {
             p.not_before = rcgen::date_time_ymd(from, 1, 1);
             p.not_after = rcgen::date_time_ymd(to, 1, 1);
         }
-        p.crl_distribution_points = vec![CrlDistributionPoint { uris: vec![CRL_URL.to_owned()] }];
+        p.crl_distribution_points = vec![CrlDistributionPoint {
+            uris: vec![CRL_URL.to_owned()],
+        }];
         p.custom_extensions = vec![aia(&[(OCSP, OCSP_URL), (CA_ISSUERS, AIA_URL)])];
         let cert = p.signed_by(&key, &self.inter_issuer).expect("leaf");
         Leaf {
@@ -108,7 +125,11 @@ pub struct LeafSpec {
 
 impl LeafSpec {
     pub fn named(name: &'static str) -> Self {
-        Self { sans: vec![name], ekus: vec![ExtendedKeyUsagePurpose::ServerAuth], validity: None }
+        Self {
+            sans: vec![name],
+            ekus: vec![ExtendedKeyUsagePurpose::ServerAuth],
+            validity: None,
+        }
     }
 }
 
@@ -146,18 +167,21 @@ pub async fn serve(
     key: PrivateKeyDer<'static>,
     versions: &[&'static SupportedProtocolVersion],
 ) -> SocketAddr {
-    let config = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_protocol_versions(versions)
-        .expect("versions")
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .expect("server cert");
+    let config =
+        ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_protocol_versions(versions)
+            .expect("versions")
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .expect("server cert");
     let acceptor = TlsAcceptor::from(Arc::new(config));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
         loop {
-            let Ok((sock, _)) = listener.accept().await else { return };
+            let Ok((sock, _)) = listener.accept().await else {
+                return;
+            };
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
                 if let Ok(mut tls) = acceptor.accept(sock).await {
