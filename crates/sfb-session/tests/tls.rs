@@ -316,3 +316,63 @@ async fn settings_reject_missing_or_bad_anchors() {
     let junk = rustls::pki_types::CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x00]);
     assert!(TlsSettings::new(&[junk], now()).is_err());
 }
+
+/// Real probe output, recorded into a trace, validates against sfb-trace's committed schema.
+#[tokio::test]
+async fn recorded_traces_validate_against_the_schema() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../sfb-trace/schema/sign-in-trace.schema.json"
+    ))
+    .unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+
+    let pki = Pki::new("Contoso Test Root");
+    let other = Pki::new("Other Root");
+    let good = pki.leaf(&LeafSpec::named(NAME));
+    let good_addr = serve(vec![good.cert, pki.inter.clone()], good.key, &[&TLS13]).await;
+    let expired = pki.leaf(&LeafSpec {
+        validity: Some((2020, 2021)),
+        ..LeafSpec::named(NAME)
+    });
+    let expired_addr = serve(vec![expired.cert], expired.key, &[&TLS12]).await;
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let targets = [
+        ConnectTarget::new(NAME, free.port(), vec![LOCAL], NameSource::AFallback),
+        target(expired_addr),
+        target(good_addr),
+    ];
+    for trusted in [&pki, &other] {
+        let settings = TlsSettings::new(&[trusted.root.clone()], now()).unwrap();
+        let everything = ConnectOptions {
+            mode: ProbeMode::Everything,
+            ..opts()
+        };
+        let p = probe(&targets, &settings, &everything).await.unwrap();
+        assert_eq!(p.reports.len(), 3);
+        let mut trace = SignInTrace::new(
+            "test",
+            "sip:alice@contoso.test",
+            Timestamp::EPOCH,
+            RedactionPolicy::default(),
+        );
+        record_connectivity(&mut trace, &p.reports);
+        let doc: serde_json::Value = serde_json::from_str(&trace.to_json()).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&doc)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+        assert_eq!(
+            SignInTrace::from_json(trace.to_json().as_bytes()).unwrap(),
+            trace
+        );
+    }
+}
