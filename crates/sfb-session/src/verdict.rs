@@ -113,9 +113,14 @@ pub fn connectivity_verdict(
             .iter()
             .map(|r| format!("{}:{}", r.host, r.port))
             .collect();
-        let evidence = (0..w)
-            .flat_map(|t| (0..reports[t].attempts.len()).filter_map(move |a| Some((t, a))))
-            .filter_map(|(t, a)| id_of(t, a, reports[t].attempts[a].tls.is_some()))
+        let evidence = reports[..w]
+            .iter()
+            .enumerate()
+            .flat_map(|(t, r)| {
+                let tried = r.attempts.iter().enumerate();
+                tried.map(move |(a, att)| (t, a, att.tls.is_some()))
+            })
+            .filter_map(|(t, a, tls)| id_of(t, a, tls))
             .collect();
         return verdict(
             Status::Warn,

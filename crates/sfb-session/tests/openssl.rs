@@ -96,7 +96,7 @@ fn s_server(pki: &Pki, spec: &LeafSpec, tag: &str) -> SServer {
 
 async fn probe_openssl(pki: &Pki, spec: &LeafSpec, tag: &str) -> TlsEvidence {
     let server = s_server(pki, spec, tag);
-    let settings = TlsSettings::new(&[pki.root.clone()], now()).unwrap();
+    let settings = TlsSettings::new(std::slice::from_ref(&pki.root), now()).unwrap();
     let target = ConnectTarget::new(
         NAME,
         server.addr.port(),

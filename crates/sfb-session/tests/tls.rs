@@ -39,7 +39,7 @@ async fn one(pki: &Pki, trusted: &Pki, spec: &LeafSpec, leaf_only: bool) -> TlsE
         chain.push(pki.inter.clone());
     }
     let addr = serve(chain, leaf.key, &[&TLS13, &TLS12]).await;
-    let settings = TlsSettings::new(&[trusted.root.clone()], now()).expect("settings");
+    let settings = TlsSettings::new(std::slice::from_ref(&trusted.root), now()).expect("settings");
     let p = probe(&[target(addr)], &settings, &opts())
         .await
         .expect("probe");
@@ -56,7 +56,7 @@ async fn tls13_success_records_the_chain_and_the_negotiation() {
         let leaf = pki.leaf(&LeafSpec::named(NAME));
         serve(vec![leaf.cert, pki.inter.clone()], leaf.key, &[&TLS13]).await
     };
-    let settings = TlsSettings::new(&[pki.root.clone()], now()).unwrap();
+    let settings = TlsSettings::new(std::slice::from_ref(&pki.root), now()).unwrap();
     let p = probe(&[target(addr)], &settings, &opts()).await.unwrap();
     let tls = p.reports[0].attempts[0].tls.clone().unwrap();
     assert_eq!(tls.outcome, TlsOutcome::Established, "{tls:?}");
@@ -91,7 +91,7 @@ async fn tls12_success() {
     let pki = Pki::new("Contoso Test Root");
     let leaf = pki.leaf(&LeafSpec::named(NAME));
     let addr = serve(vec![leaf.cert, pki.inter.clone()], leaf.key, &[&TLS12]).await;
-    let settings = TlsSettings::new(&[pki.root.clone()], now()).unwrap();
+    let settings = TlsSettings::new(std::slice::from_ref(&pki.root), now()).unwrap();
     let p = probe(&[target(addr)], &settings, &opts()).await.unwrap();
     let tls = p.reports[0].attempts[0].tls.clone().unwrap();
     assert_eq!(tls.outcome, TlsOutcome::Established, "{tls:?}");
@@ -214,7 +214,7 @@ async fn a_dead_pool_member_is_refused_then_the_live_one_answers() {
     // 127.0.0.2 is loopback too, but nothing listens there on this port: a reset.
     let dead = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
     let t = ConnectTarget::new(NAME, addr.port(), vec![dead, LOCAL], NameSource::SrvTarget);
-    let settings = TlsSettings::new(&[pki.root.clone()], now()).unwrap();
+    let settings = TlsSettings::new(std::slice::from_ref(&pki.root), now()).unwrap();
     let p = probe(std::slice::from_ref(&t), &settings, &opts())
         .await
         .unwrap();
@@ -265,7 +265,7 @@ async fn a_dead_pool_member_is_refused_then_the_live_one_answers() {
 #[tokio::test]
 async fn nothing_reachable_is_a_tcp_failure_and_a_tls_failure_wins_over_it() {
     let pki = Pki::new("Contoso Test Root");
-    let settings = TlsSettings::new(&[pki.root.clone()], now()).unwrap();
+    let settings = TlsSettings::new(std::slice::from_ref(&pki.root), now()).unwrap();
     let free = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -350,7 +350,7 @@ async fn recorded_traces_validate_against_the_schema() {
         target(good_addr),
     ];
     for trusted in [&pki, &other] {
-        let settings = TlsSettings::new(&[trusted.root.clone()], now()).unwrap();
+        let settings = TlsSettings::new(std::slice::from_ref(&trusted.root), now()).unwrap();
         let everything = ConnectOptions {
             mode: ProbeMode::Everything,
             ..opts()

@@ -61,7 +61,7 @@ impl Timestamp {
     }
 
     /// This instant plus a duration (saturating at the end of the range).
-    pub fn add(self, d: Duration) -> Self {
+    pub fn saturating_add(self, d: Duration) -> Self {
         let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
         Self::from_unix_ms(self.unix_ms.saturating_add(ms)).unwrap_or(self)
     }

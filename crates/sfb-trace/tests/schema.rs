@@ -254,11 +254,14 @@ fn sample_traces_validate_against_the_schema() {
     );
 }
 
+/// One change to a valid document.
+type Mutation = Box<dyn Fn(&mut Value)>;
+
 #[test]
 fn the_schema_rejects_drift() {
     let v = validator();
     let good: Value = serde_json::to_value(sample(RedactionPolicy::default())).unwrap();
-    let mutations: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let mutations: Vec<(&str, Mutation)> = vec![
         (
             "schema version",
             Box::new(|d| d["schema"] = json!("sfb.sign-in-trace/2")),
