@@ -88,3 +88,70 @@ fn rcode_text(r: Rcode) -> String {
         Rcode::Other(n) => format!("rcode{n}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use sfb_discovery::{DomainName, Record, RecordData, RecordType};
+
+    use super::*;
+
+    #[test]
+    fn discovery_evidence_converts() {
+        let q = QueryEvidence {
+            id: 3,
+            name: DomainName::parse("sip.contoso.com").unwrap(),
+            rtype: RecordType::A,
+            purpose: "address of an SRV target".into(),
+            outcome: QueryOutcome::Answer,
+            rcode: Some(Rcode::NoError),
+            answers: vec![Record {
+                name: "sip.contoso.com".into(),
+                ttl: 60,
+                data: RecordData::A {
+                    address: Ipv4Addr::new(10, 0, 0, 5),
+                },
+            }],
+            cname_chain: vec![],
+            ttl: Some(60),
+            duration_ms: 4,
+            server: None,
+            dropped_records: 0,
+        };
+        let d = dns_evidence(&q);
+        assert_eq!(
+            (d.name.as_str(), d.rtype.as_str(), d.outcome.as_str()),
+            ("sip.contoso.com", "A", "answer")
+        );
+        assert_eq!(d.rcode.as_deref(), Some("noerror"));
+        assert_eq!(d.answers, vec!["sip.contoso.com 60 A 10.0.0.5".to_owned()]);
+        assert_eq!(d.elapsed_ms, Some(4));
+        let q = QueryEvidence {
+            outcome: QueryOutcome::TransportError {
+                detail: "socket closed".into(),
+            },
+            rcode: Some(Rcode::Other(9)),
+            ..q
+        };
+        let d = dns_evidence(&q);
+        assert_eq!(
+            (d.detail.as_deref(), d.rcode.as_deref()),
+            (Some("socket closed"), Some("rcode9"))
+        );
+    }
+
+    #[test]
+    fn endpoint_sources_name_where_the_name_came_from() {
+        assert_eq!(
+            name_source(EndpointSource::SrvExternalTls),
+            NameSource::SrvTarget
+        );
+        assert_eq!(name_source(EndpointSource::HostSip), NameSource::AFallback);
+        assert_eq!(name_source(EndpointSource::Manual), NameSource::Manual);
+        assert_eq!(
+            name_source(EndpointSource::BareDomain),
+            NameSource::BareDomain
+        );
+    }
+}

@@ -255,3 +255,161 @@ fn verdict(
         evidence,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use sfb_trace::{NameSource, RedactionPolicy, TcpEvidence, Timestamp, TlsEvidence};
+
+    use super::*;
+
+    fn attempt(last: u8, tcp: TcpOutcome, tls: Option<Option<TlsFailure>>) -> AddressAttempt {
+        let address = IpAddr::V4(Ipv4Addr::new(10, 0, 0, last));
+        AddressAttempt {
+            tcp: TcpEvidence {
+                host: "sip.contoso.com".into(),
+                address,
+                port: 5061,
+                address_index: 0,
+                started_at: Timestamp::EPOCH,
+                elapsed_ms: 1,
+                timeout_ms: 5000,
+                outcome: tcp,
+                os_error: None,
+                os_error_code: None,
+                local_address: None,
+            },
+            tls: tls.map(|failure| TlsEvidence {
+                host: "sip.contoso.com".into(),
+                address,
+                port: 5061,
+                expected_name: "sip.contoso.com".into(),
+                name_source: NameSource::SrvTarget,
+                started_at: Timestamp::EPOCH,
+                elapsed_ms: 2,
+                outcome: if failure.is_some() {
+                    TlsOutcome::Failed
+                } else {
+                    TlsOutcome::Established
+                },
+                protocol_version: Some("TLSv1.3".into()),
+                cipher_suite: Some("TLS13_AES_128_GCM_SHA256".into()),
+                verified_at: None,
+                chain: vec![],
+                unparsable: vec![],
+                failure,
+                error: None,
+            }),
+        }
+    }
+
+    fn report(host: &str, attempts: Vec<AddressAttempt>) -> TargetReport {
+        TargetReport {
+            host: host.into(),
+            port: 5061,
+            attempts,
+            skipped_addresses: 0,
+        }
+    }
+
+    fn judge(reports: &[TargetReport]) -> (StepVerdict, SignInTrace) {
+        let mut trace = SignInTrace::new(
+            "t",
+            "sip:a@contoso.com",
+            Timestamp::EPOCH,
+            RedactionPolicy::default(),
+        );
+        let v = record_connectivity(&mut trace, reports);
+        for id in &v.evidence {
+            assert!(trace.evidence(*id).is_some(), "dangling {id:?}");
+        }
+        (v, trace)
+    }
+
+    const OK: Option<Option<TlsFailure>> = Some(None);
+
+    #[test]
+    fn every_address_working_is_a_pass() {
+        let r = [report(
+            "a",
+            vec![
+                attempt(1, TcpOutcome::Connected, OK),
+                attempt(2, TcpOutcome::Connected, OK),
+            ],
+        )];
+        let (v, trace) = judge(&r);
+        assert_eq!(
+            (v.status, v.cause.as_str()),
+            (Status::Pass, "connectivity.ok")
+        );
+        assert!(v.sentence.contains("TLSv1.3"), "{}", v.sentence);
+        assert_eq!(v.evidence.len(), 2);
+        assert_eq!(trace.evidence.len(), 4);
+        let step = &trace.steps[0];
+        assert_eq!(
+            (step.step, step.elapsed_ms, step.evidence.len()),
+            (Step::Connectivity, 6, 4)
+        );
+    }
+
+    #[test]
+    fn a_later_target_working_is_a_fallback_warning() {
+        let r = [
+            report("a", vec![attempt(1, TcpOutcome::Timeout, None)]),
+            report("b", vec![attempt(2, TcpOutcome::Connected, OK)]),
+        ];
+        let (v, _) = judge(&r);
+        assert_eq!(
+            (v.status, v.cause.as_str()),
+            (Status::Warn, "connectivity.fallback_used")
+        );
+        assert_eq!(v.evidence.len(), 1);
+    }
+
+    #[test]
+    fn no_address_at_all_fails() {
+        let (v, _) = judge(&[report("a", vec![])]);
+        assert_eq!(
+            (v.status, v.cause.as_str()),
+            (Status::Fail, "connectivity.no_address")
+        );
+        let (v, _) = judge(&[]);
+        assert_eq!(v.cause.as_str(), "connectivity.no_address");
+    }
+
+    #[test]
+    fn the_first_tls_failure_names_the_cause() {
+        let untrusted = TlsFailure::UntrustedRoot {
+            issuer: "CN=Contoso Root".into(),
+        };
+        let r = [
+            report("a", vec![attempt(1, TcpOutcome::Unreachable, None)]),
+            report(
+                "b",
+                vec![attempt(2, TcpOutcome::Connected, Some(Some(untrusted)))],
+            ),
+        ];
+        let (v, _) = judge(&r);
+        assert_eq!(
+            (v.status, v.cause.as_str()),
+            (Status::Fail, "tls.untrusted_root")
+        );
+        assert!(v.remedy.as_deref().unwrap().contains("CN=Contoso Root"));
+        let r = [report(
+            "a",
+            vec![
+                attempt(1, TcpOutcome::Unreachable, None),
+                attempt(2, TcpOutcome::Timeout, None),
+            ],
+        )];
+        let (v, _) = judge(&r);
+        assert_eq!(v.cause.as_str(), "tcp.unreachable");
+        assert!(
+            v.sentence.contains("10.0.0.2:5061 (timeout)"),
+            "{}",
+            v.sentence
+        );
+        assert_eq!(v.evidence.len(), 2);
+    }
+}
