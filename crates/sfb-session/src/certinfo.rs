@@ -185,6 +185,32 @@ mod tests {
     }
 
     #[test]
+    fn a_certificate_with_too_many_names_is_bounded() {
+        let names: Vec<String> = (0..MAX_NAMES + 50)
+            .map(|i| format!("h{i}.contoso.test"))
+            .collect();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(names)
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let ev = certificate_evidence(cert.der()).unwrap();
+        assert_eq!(ev.sans.len(), MAX_NAMES);
+        assert_eq!(ev.sans[0], "h0.contoso.test");
+        assert!(ev.self_issued && !ev.is_ca);
+        let mut trailing = cert.der().to_vec();
+        trailing.push(0);
+        assert_eq!(
+            certificate_evidence(&trailing),
+            Err(CertError::TrailingData(1))
+        );
+        // Every truncation of a real certificate is an error, never a panic.
+        for n in 0..cert.der().len() {
+            assert!(certificate_evidence(&cert.der()[..n]).is_err());
+        }
+    }
+
+    #[test]
     fn long_names_are_cut_on_a_char_boundary() {
         let s = "é".repeat(MAX_NAME_LEN);
         let cut = bounded(&s);

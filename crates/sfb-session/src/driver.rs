@@ -179,16 +179,22 @@ pub async fn probe(
     settings: &TlsSettings,
     opts: &ConnectOptions,
 ) -> Result<Probe, ConnectError> {
+    // Every name is checked before the first packet, so an error never hides evidence.
+    let names = targets
+        .iter()
+        .map(|t| {
+            ServerName::try_from(t.expected_name.clone()).map_err(|_| {
+                ConnectError::InvalidServerName {
+                    name: t.expected_name.clone(),
+                }
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let mut out = Probe {
         reports: Vec::new(),
         connection: None,
     };
-    for (ti, target) in targets.iter().enumerate() {
-        let server_name = ServerName::try_from(target.expected_name.clone()).map_err(|_| {
-            ConnectError::InvalidServerName {
-                name: target.expected_name.clone(),
-            }
-        })?;
+    for (ti, (target, server_name)) in targets.iter().zip(&names).enumerate() {
         let mut report = TargetReport {
             host: target.host.clone(),
             port: target.port,
@@ -199,7 +205,7 @@ pub async fn probe(
         for (ai, addr) in target.addresses.iter().take(tried).enumerate() {
             let sock = SocketAddr::new(*addr, target.port);
             let (attempt, stream) =
-                try_address(target, ai, sock, &server_name, settings, opts).await?;
+                try_address(target, ai, sock, server_name, settings, opts).await?;
             report.attempts.push(attempt);
             if let Some(stream) = stream
                 && out.connection.is_none()

@@ -376,3 +376,12 @@ async fn recorded_traces_validate_against_the_schema() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_invalid_name_is_refused_before_any_packet() {
+    let pki = Pki::new("Contoso Test Root");
+    let settings = TlsSettings::new(std::slice::from_ref(&pki.root), now()).unwrap();
+    let t = ConnectTarget::new("bad name!", 5061, vec![LOCAL], NameSource::Manual);
+    let err = probe(&[t], &settings, &opts()).await.unwrap_err();
+    assert!(err.to_string().contains("bad name!"), "{err}");
+}
