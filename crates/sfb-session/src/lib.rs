@@ -12,12 +12,15 @@
 //! Modules: `target` (what to connect to; conversions from discovery's types), `certinfo`
 //! (x509-parser: what a certificate says), `classify` (pure), `verifier` (recording),
 //! `tcp` (OS errors), `driver` (tokio: the only socket and clock code), `verdict` (the step's
-//! verdict and recording into the trace).
+//! verdict and recording into the trace), `survey` (sans-IO legacy ClientHello survey: which of
+//! TLS 1.0/1.1/1.2 a server accepts) and `legacy` (its tokio driver).
 
 mod certinfo;
 mod classify;
 mod driver;
 mod error;
+mod legacy;
+pub mod survey;
 mod target;
 mod tcp;
 mod verdict;
@@ -29,6 +32,7 @@ pub use driver::{
     AddressAttempt, ConnectOptions, Probe, ProbeMode, TargetReport, TlsSettings, probe,
 };
 pub use error::ConnectError;
+pub use legacy::{VersionProbe, survey_versions};
 pub use target::{ConnectTarget, dns_evidence, name_source};
 pub use tcp::classify_connect_error;
 pub use verdict::{connectivity_verdict, record_connectivity};
@@ -43,5 +47,10 @@ pub mod fuzzing {
         if let Ok(ev) = crate::certificate_evidence(data) {
             assert!(ev.sans.len() <= crate::MAX_NAMES);
         }
+    }
+
+    /// Reads a server's first TLS record (survey).
+    pub fn survey_reply(data: &[u8]) {
+        let _ = crate::survey::parse_reply(data);
     }
 }

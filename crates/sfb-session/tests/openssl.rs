@@ -54,6 +54,10 @@ impl Drop for SServer {
 }
 
 fn s_server(pki: &Pki, spec: &LeafSpec, tag: &str) -> SServer {
+    s_server_with(pki, spec, tag, &[])
+}
+
+fn s_server_with(pki: &Pki, spec: &LeafSpec, tag: &str, extra: &[&str]) -> SServer {
     let leaf = pki.leaf(spec);
     let dir =
         std::env::temp_dir().join(format!("sfb-session-openssl-{}-{tag}", std::process::id()));
@@ -79,6 +83,7 @@ fn s_server(pki: &Pki, spec: &LeafSpec, tag: &str) -> SServer {
             "-cert_chain",
             "chain.pem",
         ])
+        .args(extra)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -171,4 +176,36 @@ async fn openssl_wrong_name() {
         }),
         "{tls:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn survey_finds_a_tls10_only_server() {
+    if !openssl_available("survey_finds_a_tls10_only_server") {
+        return;
+    }
+    let pki = Pki::new("Contoso Test Root");
+    let server = s_server_with(
+        &pki,
+        &LeafSpec::named(NAME),
+        "tls10",
+        &["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"],
+    );
+    let found =
+        sfb_session::survey_versions(server.addr, NAME, Duration::from_secs(5), [1; 32]).await;
+    let accepted: Vec<_> = found.iter().map(|p| p.accepted).collect();
+    assert_eq!(accepted, vec![true, false, false], "{found:#?}");
+    assert!(found[0].cipher_suite.is_some(), "{found:#?}");
+    // Offering 1.1 or 1.2 (the client's maximum) gets the server's own maximum back: 1.0.
+    for p in &found[1..] {
+        assert!(
+            matches!(
+                p.reply,
+                Some(sfb_session::survey::ServerReply::Hello {
+                    version: 0x0301,
+                    ..
+                })
+            ),
+            "{found:#?}"
+        );
+    }
 }

@@ -385,3 +385,29 @@ async fn an_invalid_name_is_refused_before_any_packet() {
     let err = probe(&[t], &settings, &opts()).await.unwrap_err();
     assert!(err.to_string().contains("bad name!"), "{err}");
 }
+
+#[tokio::test]
+async fn survey_of_a_rustls_server_accepts_only_tls12() {
+    let pki = Pki::new("Contoso Test Root");
+    let leaf = pki.leaf(&LeafSpec::named(NAME));
+    let addr = serve(
+        vec![leaf.cert, pki.inter.clone()],
+        leaf.key,
+        &[&TLS13, &TLS12],
+    )
+    .await;
+    let found = sfb_session::survey_versions(addr, NAME, Duration::from_secs(5), [2; 32]).await;
+    let accepted: Vec<_> = found.iter().map(|p| p.accepted).collect();
+    assert_eq!(accepted, vec![false, false, true], "{found:#?}");
+    assert!(
+        found[2].cipher_suite.unwrap().starts_with("TLS_ECDHE_"),
+        "{found:#?}"
+    );
+    assert!(
+        matches!(
+            found[0].reply,
+            Some(sfb_session::survey::ServerReply::Alert { level: 2, .. })
+        ),
+        "{found:#?}"
+    );
+}
