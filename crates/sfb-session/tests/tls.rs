@@ -411,3 +411,61 @@ async fn survey_of_a_rustls_server_accepts_only_tls12() {
         "{found:#?}"
     );
 }
+
+#[tokio::test]
+async fn a_silent_port_times_out_and_a_plain_text_port_is_a_handshake_failure() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_addr = silent.local_addr().unwrap();
+    let plain = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let plain_addr = plain.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = silent.accept().await {
+            held.push(sock); // accept, never answer
+        }
+    });
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = plain.accept().await {
+            let mut buf = [0u8; 512];
+            let _ = sock.read(&mut buf).await;
+            let _ = sock
+                .write_all(b"SIP/2.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                .await;
+        }
+    });
+    let pki = Pki::new("Contoso Test Root");
+    let settings = TlsSettings::new(std::slice::from_ref(&pki.root), now()).unwrap();
+    let short = ConnectOptions {
+        tls_timeout: Duration::from_millis(300),
+        ..opts()
+    };
+    let p = probe(
+        &[target(silent_addr), target(plain_addr)],
+        &settings,
+        &short,
+    )
+    .await
+    .unwrap();
+    let silent_tls = p.reports[0].attempts[0].tls.clone().unwrap();
+    assert_eq!(silent_tls.outcome, TlsOutcome::Timeout);
+    assert!(silent_tls.elapsed_ms >= 300, "{silent_tls:?}");
+    let plain_tls = p.reports[1].attempts[0].tls.clone().unwrap();
+    assert_eq!(plain_tls.outcome, TlsOutcome::Failed);
+    assert!(
+        matches!(plain_tls.failure, Some(TlsFailure::Handshake { .. })),
+        "{plain_tls:?}"
+    );
+    let mut trace = SignInTrace::new(
+        "test",
+        "sip:alice@contoso.test",
+        Timestamp::EPOCH,
+        RedactionPolicy::default(),
+    );
+    let v = record_connectivity(&mut trace, &p.reports);
+    assert_eq!(
+        (v.status, v.cause.as_str()),
+        (Status::Fail, "tls.handshake")
+    );
+    assert!(v.sentence.contains("timeout"), "{}", v.sentence);
+}
