@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::evidence::{Evidence, EvidenceId, EvidenceKind};
-use crate::redact::{RedactionPolicy, redact_sip_text};
+use crate::redact::{REDACTED_PERSONAL, RedactionPolicy, redact_sip_text};
 use crate::step::{Step, StepRecord};
 use crate::time::Timestamp;
 
@@ -56,8 +56,14 @@ pub struct SignInTrace {
 }
 
 impl SignInTrace {
-    /// An empty trace.
+    /// An empty trace. Under `redact_personal` the target URI is replaced by `<personal>`
+    /// (SIP text is scrubbed of personal data only once the codec gives typed views).
     pub fn new(tool: &str, target: &str, started_at: Timestamp, policy: RedactionPolicy) -> Self {
+        let target = if policy.redact_personal {
+            REDACTED_PERSONAL
+        } else {
+            target
+        };
         Self {
             schema: SCHEMA_VERSION.to_owned(),
             tool: tool.to_owned(),
@@ -144,5 +150,27 @@ impl SignInTrace {
             }
         }
         Ok(trace)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_personal_hides_the_target() {
+        let p = RedactionPolicy {
+            raw_trace: false,
+            redact_personal: true,
+        };
+        let t = SignInTrace::new("t", "sip:alice@contoso.com", Timestamp::EPOCH, p);
+        assert!(!t.to_json().contains("alice"));
+        let t = SignInTrace::new(
+            "t",
+            "sip:alice@contoso.com",
+            Timestamp::EPOCH,
+            RedactionPolicy::default(),
+        );
+        assert_eq!(t.target, "sip:alice@contoso.com");
     }
 }
