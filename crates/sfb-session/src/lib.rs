@@ -1,0 +1,56 @@
+//! The sign-in session, steps 2 to 5 of a sign-in. For now: step 2, connectivity.
+//!
+//! For each candidate endpoint (from discovery, autodiscover, a redirect or the command line),
+//! every address of its host is tried in order, and each attempt is recorded: a TCP connect
+//! with timing and a bounded timeout, then a TLS 1.3/1.2 handshake (rustls with the ring
+//! provider) through a [`RecordingVerifier`] that keeps the presented chain even when the
+//! WebPKI verifier refuses it. A failure is classified by the pure [`classify`] function into a
+//! [`sfb_trace::TlsFailure`] (untrusted root, incomplete chain with the AIA URL, name mismatch
+//! with the SANs and the name's origin, expired or not yet valid with dates, EKU without
+//! serverAuth). Time comes in through rustls's `TimeProvider`, so tests are deterministic.
+//!
+//! Modules: `target` (what to connect to; conversions from discovery's types), `certinfo`
+//! (x509-parser: what a certificate says), `classify` (pure), `verifier` (recording),
+//! `tcp` (OS errors), `driver` (tokio: the only socket and clock code), `verdict` (the step's
+//! verdict and recording into the trace), `survey` (sans-IO legacy ClientHello survey: which of
+//! TLS 1.0/1.1/1.2 a server accepts) and `legacy` (its tokio driver).
+
+mod certinfo;
+mod classify;
+mod driver;
+mod error;
+mod legacy;
+pub mod survey;
+mod target;
+mod tcp;
+mod verdict;
+mod verifier;
+
+pub use certinfo::{CertError, MAX_NAME_LEN, MAX_NAMES, certificate_evidence, presented_names};
+pub use classify::{Facts, classify, explain};
+pub use driver::{
+    AddressAttempt, ConnectOptions, Probe, ProbeMode, TargetReport, TlsSettings, probe,
+};
+pub use error::ConnectError;
+pub use legacy::{VersionProbe, survey_versions};
+pub use target::{ConnectTarget, dns_evidence, name_source};
+pub use tcp::classify_connect_error;
+pub use verdict::{connectivity_verdict, record_connectivity};
+pub use verifier::{MAX_RECORDED_CHAIN, Presented, RecordingVerifier};
+
+#[doc(hidden)]
+pub mod fuzzing {
+    //! Entry points for the fuzz targets: each takes arbitrary bytes and must never panic.
+
+    /// Reads a certificate (hostile DER) into evidence.
+    pub fn certificate(data: &[u8]) {
+        if let Ok(ev) = crate::certificate_evidence(data) {
+            assert!(ev.sans.len() <= crate::MAX_NAMES);
+        }
+    }
+
+    /// Reads a server's first TLS record (survey).
+    pub fn survey_reply(data: &[u8]) {
+        let _ = crate::survey::parse_reply(data);
+    }
+}
