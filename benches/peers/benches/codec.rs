@@ -73,7 +73,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .filter(|i| Parser::ALL.iter().all(|p| p.unsupported(&i.name).is_none()))
         .cloned()
         .collect();
-    if common.len() != inputs.len() {
+    if !common.is_empty() && common.len() != inputs.len() {
         let bytes: usize = common.iter().map(|i| i.raw.len()).sum();
         let mut g = c.benchmark_group("corpus-common");
         g.throughput(Throughput::Bytes(bytes as u64));

@@ -305,7 +305,14 @@ mod tests {
             }
             let (p0, r0) = &all[0];
             for (p, r) in &all[1..] {
-                assert_eq!(r0, r, "{} and {} differ on {}", p0.name(), p.name(), input.name);
+                assert_eq!(
+                    r0,
+                    r,
+                    "{} and {} differ on {}",
+                    p0.name(),
+                    p.name(),
+                    input.name
+                );
             }
         }
     }

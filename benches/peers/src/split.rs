@@ -116,11 +116,7 @@ mod tests {
         auth_params(b" a=\"x, y\", b=tok ,c=\"q\\\"z\"", |n, v| got.push((n, v)));
         assert_eq!(
             got,
-            vec![
-                (&b"a"[..], &b"x, y"[..]),
-                (b"b", b"tok"),
-                (b"c", b"q\\\"z")
-            ]
+            vec![(&b"a"[..], &b"x, y"[..]), (b"b", b"tok"), (b"c", b"q\\\"z")]
         );
     }
 

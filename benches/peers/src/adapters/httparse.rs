@@ -25,8 +25,7 @@ pub fn run<S: Sink>(input: &Input, sink: &mut S) -> Result<(), TaskError> {
     let (mut via, mut cseq, mut call_id) = (None, None, None);
     for h in headers.iter().take_while(|h| !h.name.is_empty()) {
         let name = h.name.as_bytes();
-        if via.is_none() && (name.eq_ignore_ascii_case(b"via") || name.eq_ignore_ascii_case(b"v"))
-        {
+        if via.is_none() && (name.eq_ignore_ascii_case(b"via") || name.eq_ignore_ascii_case(b"v")) {
             via = Some(h.value);
         } else if cseq.is_none() && name.eq_ignore_ascii_case(b"cseq") {
             cseq = Some(h.value);

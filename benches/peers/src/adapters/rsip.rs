@@ -14,8 +14,7 @@ pub const NOTE: &str = "typed Via/CSeq/Call-ID (`.typed()` clones the header str
 
 /// The task on one message.
 pub fn run<S: Sink>(input: &Input, sink: &mut S) -> Result<(), TaskError> {
-    let msg =
-        SipMessage::try_from(&input.raw[..]).map_err(|e| TaskError::Parse(e.to_string()))?;
+    let msg = SipMessage::try_from(&input.raw[..]).map_err(|e| TaskError::Parse(e.to_string()))?;
     let via = msg
         .via_header()
         .map_err(|_| TaskError::MissingHeader("Via"))?

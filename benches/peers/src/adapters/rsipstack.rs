@@ -15,8 +15,7 @@ pub const NOTE: &str = "typed Via/CSeq/Call-ID; the typed Authorization and WWW-
 
 /// The task on one message.
 pub fn run<S: Sink>(input: &Input, sink: &mut S) -> Result<(), TaskError> {
-    let msg =
-        SipMessage::try_from(&input.raw[..]).map_err(|e| TaskError::Parse(e.to_string()))?;
+    let msg = SipMessage::try_from(&input.raw[..]).map_err(|e| TaskError::Parse(e.to_string()))?;
     let via = msg
         .via_header()
         .map_err(|_| TaskError::MissingHeader("Via"))?;
@@ -27,7 +26,8 @@ pub fn run<S: Sink>(input: &Input, sink: &mut S) -> Result<(), TaskError> {
     let cseq = msg
         .cseq_header()
         .map_err(|_| TaskError::MissingHeader("CSeq"))?;
-    let cseq = CSeq::parse(cseq.value()).map_err(|e| TaskError::BadHeader("CSeq", e.to_string()))?;
+    let cseq =
+        CSeq::parse(cseq.value()).map_err(|e| TaskError::BadHeader("CSeq", e.to_string()))?;
     sink.cseq(cseq.seq, method_name(&cseq.method).as_bytes());
     let call_id = msg
         .call_id_header()
@@ -40,8 +40,8 @@ pub fn run<S: Sink>(input: &Input, sink: &mut S) -> Result<(), TaskError> {
             Header::AuthenticationInfo(a) => (AuthKind::AuthenticationInfo, a.value()),
             _ => continue,
         };
-        let tok = AuthTokenizer::parse(value)
-            .map_err(|e| TaskError::BadHeader("auth", e.to_string()))?;
+        let tok =
+            AuthTokenizer::parse(value).map_err(|e| TaskError::BadHeader("auth", e.to_string()))?;
         sink.auth_header(kind, tok.scheme.as_bytes());
         for (n, v) in &tok.params {
             sink.auth_param(n.as_bytes(), v.as_bytes());
