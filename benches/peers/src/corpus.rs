@@ -177,7 +177,11 @@ impl Expected {
         if rec.call_id.as_deref() != Some(self.call_id) {
             return Err(format!("call-id {:?}, want {}", rec.call_id, self.call_id));
         }
-        let auth: Vec<_> = rec.auth.iter().map(|a| (a.kind, a.scheme.as_str())).collect();
+        let auth: Vec<_> = rec
+            .auth
+            .iter()
+            .map(|a| (a.kind, a.scheme.as_str()))
+            .collect();
         if auth != self.auth {
             return Err(format!("auth headers {auth:?}, want {:?}", self.auth));
         }
