@@ -7,7 +7,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 /// Where the messages are, relative to this crate's directory.
-pub const INPUT_DIR: &str = "tmp-inputs";
+pub const INPUT_DIR: &str = "../../crates/sfb-sip-codec/testdata/lync";
 
 /// The messages, by file stem, in benchmark order.
 pub const MESSAGES: [&str; 4] = [
