@@ -113,7 +113,10 @@ fn server_from_captured_authenticate(register: &Message<'_>) -> NtlmServer {
     let mut s = NtlmServer::resume(cfg, std::sync::Arc::new(store), xorshift(1), &chal).unwrap();
     // The AUTHENTICATE comes from the captured REGISTER itself, through the codec.
     let auth = request_auth(register);
-    assert_eq!(s.step(auth.gssapi_data.as_deref()).unwrap(), Step::Done(None));
+    assert_eq!(
+        s.step(auth.gssapi_data.as_deref()).unwrap(),
+        Step::Done(None)
+    );
     s
 }
 
