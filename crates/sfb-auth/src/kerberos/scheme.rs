@@ -45,7 +45,7 @@ impl KerberosError {
     /// ([`crate::sipae::SignInAuth::report`]). Lockout safety: a refused credential (wrong
     /// password, expired password, disabled or unknown account) stops the run and never falls
     /// back to NTLM; every KDC, SPN, enctype, clock or transport failure is infrastructure and
-    /// lets NTLM be tried, reported as "Kerberos broken: <cause>".
+    /// lets NTLM be tried, reported as `Kerberos broken: <cause>`.
     pub fn attempt_outcome(&self) -> AttemptOutcome {
         match self {
             KerberosError::WrongPassword
