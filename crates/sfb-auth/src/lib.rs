@@ -49,9 +49,25 @@ pub mod fuzzing {
 
     pub use crate::kerberos::fuzzing::kerberos_token;
 
-    /// Parses an auth header value with the codec, then every challenge/Info/Authorization
-    /// form of it.
+    /// Parses `data` as a SIP message (auth headers and signature fields through the codec
+    /// adapters), then as one auth header value with the codec and every challenge, Info and
+    /// Authorization form of it.
     pub fn challenge_header(data: &[u8]) {
+        if let Ok(m) = sfb_sip_codec::parse_datagram(data, &sfb_sip_codec::Limits::default()) {
+            let _ = crate::sipae::ResponseAuth::from_message(&m);
+            let _ = crate::sipae::authorizations(&m);
+            if let Ok(f) = crate::sipae::MessageFields::from_message(&m) {
+                let _ = crate::sipae::SignatureFields {
+                    protocol: "NTLM",
+                    rand: "",
+                    num: "",
+                    realm: "",
+                    targetname: "",
+                    message: f,
+                }
+                .to_buffer(crate::sipae::SignatureLayout::V3);
+            }
+        }
         let Ok(s) = std::str::from_utf8(data) else {
             return;
         };

@@ -198,3 +198,23 @@ fn derived_resigned_register_and_180_with_pai() {
         .verify(buf.as_bytes(), &hex(&r.infos[0].rspauth))
         .unwrap();
 }
+
+#[test]
+fn adapters_never_panic_on_truncated_or_mangled_messages() {
+    for name in [
+        "register-ntlm-auth-proxy.sip",
+        "200-ok-register.sip",
+        "register-ntlm-signed.sip",
+        "180-ringing-pai.sip",
+    ] {
+        let raw = data(name);
+        for cut in 0..raw.len() {
+            sfb_auth::fuzzing::challenge_header(&raw[..cut]);
+        }
+        let mut m = raw.clone();
+        for i in (0..m.len()).step_by(7) {
+            m[i] = b'"';
+            sfb_auth::fuzzing::challenge_header(&m);
+        }
+    }
+}

@@ -322,4 +322,38 @@ Content-Length: 0\r\n\r\n";
             Err(SipaeError::MalformedHeader { name: "From", .. })
         ));
     }
+
+    #[test]
+    fn hostile_headers_are_bounded_and_reported() {
+        let mut raw = String::from(
+            "SIP/2.0 401 Unauthorized\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\ni: c\r\nCSeq: 1 REGISTER\r\n",
+        );
+        for _ in 0..40 {
+            raw.push_str("WWW-Authenticate: NTLM realm=\"r\", targetname=\"t\"\r\n");
+        }
+        raw.push_str("WWW-Authenticate: NTLM realm=\"unterminated\r\n");
+        raw.push_str("Authentication-Info: NTLM rspauth=\"zz\", srand=\"1\", snum=\"1\", realm=\"r\", targetname=\"t\"\r\n");
+        raw.push_str("P-Asserted-Identity: <sip:a@b\r\n\r\n");
+        let m = parse(&raw);
+        let r = ResponseAuth::from_message(&m);
+        assert_eq!(r.challenges.len(), MAX_AUTH_HEADERS);
+        assert!(r.infos.is_empty());
+        assert!(r.skipped.contains(&SipaeError::Limit("challenge count")));
+        assert!(
+            r.skipped
+                .contains(&SipaeError::BadParam { name: "rspauth" })
+        );
+        assert!(
+            r.skipped
+                .iter()
+                .any(|e| matches!(e, SipaeError::MalformedHeader { name: "auth", .. }))
+        );
+        assert!(matches!(
+            MessageFields::from_message(&m),
+            Err(SipaeError::MalformedHeader {
+                name: "P-Asserted-Identity",
+                ..
+            })
+        ));
+    }
 }
