@@ -18,7 +18,7 @@ use sfb_auth::ntlm::{
 use sfb_auth::secret::{Credential, CredentialSecret, Password};
 use sfb_auth::sipae::{
     AttemptOutcome, HeaderKind, MessageFields, Network, ResponseAuth, SchemePolicy,
-    SecurityAssociation, SelectionReason, ServerAssociation, ServerVerdict, SignInAuth,
+    SecurityAssociation, SelectionReason, ServerAssociation, ServerVerdict, SignInAuth, SipaeError,
     authorizations,
 };
 use sfb_auth::{AuthError, Scheme, SecurityContext};
@@ -160,6 +160,10 @@ fn sign_in(
         assert!(cseq < 6, "handshake does not end");
     };
     assert!(sa.is_established());
+    if choice.scheme == Scheme::Kerberos {
+        // No AP-REP leg: the one REGISTER carrying the AP-REQ (already signed in v4) is accepted.
+        assert_eq!(cseq, 2);
+    }
     // The client verifies the 200 OK; tampering with any signed field of it is detected.
     let ok_raw = ok.as_bytes().to_vec();
     for (from, to) in [
@@ -174,6 +178,10 @@ fn sign_in(
         ("Expires: 3600", "Expires: 0"),
         ("tel:+14255550100", "tel:+14255550101"),
     ] {
+        if from.starts_with("tel:") && offer.version.is_none_or(|v| v < 3) {
+            // The legacy layout does not sign P-Asserted-Identity.
+            continue;
+        }
         let t = tamper(&ok_raw, from, to);
         let tm = parse(&t);
         let ra = ResponseAuth::from_message(&tm);
@@ -225,14 +233,19 @@ fn sign_in(
             "{from} -> {to}: {r:?}"
         );
     }
-    let fine = server.handle(&raw).unwrap();
+    // Control: a field outside the signature (the Via branch) may change.
+    let unsigned_change = tamper(&raw, "branch=z9hG4bK", "branch=z9hG4bKx");
+    let fine = server.handle(&unsigned_change).unwrap();
     assert_eq!(fine.message().status_code(), Some(200));
     // A replay of the same cnum is refused.
-    assert!(server.handle(&raw).is_err());
+    assert!(matches!(
+        server.handle(&raw),
+        Err(AuthError::Sipae(SipaeError::ReplayedCnum { .. }))
+    ));
     choice.scheme
 }
 
-fn ntlm_server(seed: u64) -> ServerAssociation {
+fn ntlm_server(seed: u64, version: Option<u32>) -> ServerAssociation {
     let mut store = CredentialStore::new();
     store.add_password("alice", "CONTOSO", "Passw0rd");
     let cfg = NtlmServerConfig {
@@ -251,7 +264,7 @@ fn ntlm_server(seed: u64) -> ServerAssociation {
         Scheme::Ntlm,
         REALM,
         "fe01.contoso.test",
-        Some(4),
+        version,
         Box::new(ctx),
         ntlm_support::xorshift(seed + 1),
     )
@@ -276,9 +289,14 @@ fn ntlm_client(profile: NtlmProfile) -> Box<dyn SecurityContext> {
 
 #[test]
 fn ntlm_both_profiles_over_sip_text() {
-    for profile in [NtlmProfile::Oc2007R2, NtlmProfile::Windows] {
+    for (profile, version) in [
+        (NtlmProfile::Oc2007R2, Some(4)),
+        (NtlmProfile::Windows, Some(4)),
+        (NtlmProfile::Windows, Some(3)),
+        (NtlmProfile::Oc2007R2, None),
+    ] {
         let server = Server {
-            offers: vec![ntlm_server(3)],
+            offers: vec![ntlm_server(3, version)],
             sa: None,
         };
         let s = sign_in(server, SchemePolicy::Auto(Network::External), |s| {
@@ -303,7 +321,7 @@ fn kerberos_over_sip_text_against_mit_kdc() {
         ntlm_support::xorshift(11),
     );
     let server = Server {
-        offers: vec![ntlm_server(5), krb],
+        offers: vec![ntlm_server(5, Some(4)), krb],
         sa: None,
     };
     let client = kdc
