@@ -15,16 +15,27 @@
 //! Client run loop (one [`sipae::SecurityAssociation`] per (protocol, realm, targetname)):
 //! 1. collect the 401/407 challenges ([`sipae::ResponseAuth::from_message`] on the codec's
 //!    message), pick one with [`sipae::SignInAuth::choose`];
-//! 2. [`sipae::SecurityAssociation::start`] gives the first Authorization value;
+//! 2. build the mechanism: NTLM directly ([`ntlm::NtlmClient`]); Kerberos first runs the effect
+//!    [`kerberos::Output::AcquireKerberosToken`] in a driver ([`kerberos::driver`]), then
+//!    [`kerberos::KerberosContext::from_token`]; a driver error goes to
+//!    [`sipae::SignInAuth::report`] through [`kerberos::KerberosError::attempt_outcome`]
+//!    (KDC/SPN trouble: NTLM next, "Kerberos broken: ..."; a refused password: stop);
+//!    [`sipae::SecurityAssociation::start`] gives the first Authorization value (Kerberos: the
+//!    AP-REQ, already final, so version 4 signs that request);
 //! 3. each continuation challenge goes to [`sipae::SecurityAssociation::handle_challenge`]; when
 //!    [`sipae::SecurityAssociation::must_sign_final`] holds (version 4), sign that request with
 //!    [`sipae::SecurityAssociation::sign_request`] over [`sipae::MessageFields::from_message`];
-//! 4. verify every `Authentication-Info` with [`sipae::SecurityAssociation::verify_info`] (from a
-//!    407 carrying both an Info and a challenge, pass the Info), sign later requests with
+//! 4. verify every `Authentication-Info` with [`sipae::SecurityAssociation::verify_info`]
+//!    ([`sipae::ResponseAuth::info_for`]; from a 407 carrying both an Info and a challenge, the
+//!    Info), sign later requests with
 //!    [`sipae::SecurityAssociation::authorize`]; report the outcome to
 //!    [`sipae::SignInAuth::report`].
 //!
-//! The server half ([`sipae::ServerAssociation`], [`ntlm::NtlmServer`]) serves the emulated lab.
+//! The server half ([`sipae::ServerAssociation`] over [`ntlm::NtlmServer`] or
+//! [`kerberos::KerberosServerContext`], requests read with [`sipae::authorizations`]) serves the
+//! emulated lab. `tests/sipae_e2e.rs` runs both halves over real SIP text.
+//!
+//! Realm and KDC discovery inputs: [`kerberos::locate`].
 //!
 //! Kerberos plugs in as [`kerberos::KerberosContext`] / [`kerberos::KerberosServerContext`];
 //! TLS-DSK will be one more [`SecurityContext`]. SIP messages are parsed by `sfb-sip-codec`:

@@ -11,7 +11,10 @@ mod support;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use sfb_auth::kerberos::{KerberosContext, KerberosError, KerberosServerContext};
+use sfb_auth::kerberos::{
+    ClientConfig, KerberosClient, KerberosContext, KerberosError, KerberosServerContext, Output,
+    driver,
+};
 use sfb_auth::ntlm::{
     CredentialStore, NtlmClient, NtlmClientConfig, NtlmProfile, NtlmServer, NtlmServerConfig,
 };
@@ -324,11 +327,17 @@ fn kerberos_over_sip_text_against_mit_kdc() {
         offers: vec![ntlm_server(5, Some(4)), krb],
         sa: None,
     };
-    let client = kdc
-        .client(support::SPN, support::USER, support::PASSWORD)
-        .unwrap();
-    let ap_req = client.gssapi_data().unwrap().to_vec();
-    let ctx = KerberosContext::new(client).unwrap();
+    // The effect the sans-IO core asks for, carried out here as a driver would, then the
+    // context built from the acquired token.
+    let config = ClientConfig {
+        spn: support::SPN.into(),
+        realm: support::REALM.into(),
+        kdcs: vec![kdc.kdc().parse().unwrap()],
+    };
+    let Output::AcquireKerberosToken(req) = KerberosClient::new(config.clone()).unwrap().start();
+    let token = driver::acquire_token(&req, support::USER, support::PASSWORD).unwrap();
+    let ctx = KerberosContext::from_token(config, token).unwrap();
+    let ap_req = ctx.client().gssapi_data().unwrap().to_vec();
     // No secret (nor the ticket-bearing AP-REQ) in Debug output.
     let dbg = format!("{ctx:?}");
     assert!(
