@@ -245,6 +245,35 @@ fn sign_in(
         server.handle(&raw),
         Err(AuthError::Sipae(SipaeError::ReplayedCnum { .. }))
     ));
+    // A 407 carrying both a Proxy-Authentication-Info (signed by this SA) and a new
+    // Proxy-Authenticate challenge: the signature fields come from the Info header.
+    let req = parse(&raw);
+    let build = |info: Option<&str>| {
+        let mut b = ResponseBuilder::new(407, "Proxy Authentication Required")
+            .copy_headers(&req, &["Via", "From", "To", "Call-ID", "CSeq"])
+            .header(
+                "Proxy-Authenticate",
+                &format!("NTLM realm=\"{REALM}\", targetname=\"edge.contoso.test\", version=4"),
+            );
+        if let Some(i) = info {
+            b = b.header("Proxy-Authentication-Info", i);
+        }
+        b.build().unwrap()
+    };
+    let unsigned = build(None);
+    let um = unsigned.message();
+    let ssa = server.sa.as_mut().unwrap();
+    let info = ssa
+        .sign_response(&MessageFields::from_message(&um).unwrap())
+        .unwrap();
+    let r407 = build(Some(&info.to_string()));
+    let m = r407.message();
+    let ra = ResponseAuth::from_message(&m);
+    assert_eq!(ra.header, Some(HeaderKind::ProxyAuthorization));
+    assert_eq!(ra.challenges[0].targetname, "edge.contoso.test");
+    let fields = MessageFields::from_message(&m).unwrap();
+    assert_eq!(fields.response_code, Some(407));
+    sa.verify_info(ra.info_for(&sa).unwrap(), &fields).unwrap();
     choice.scheme
 }
 
