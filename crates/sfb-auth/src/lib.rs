@@ -13,22 +13,34 @@
 //! ([`RandomSource`]) are injected.
 //!
 //! Client run loop (one [`sipae::SecurityAssociation`] per (protocol, realm, targetname)):
-//! 1. split the 401/407 challenges ([`sipae::Challenge::from_params`] or
-//!    [`sipae::parse_challenges`]), pick one with [`sipae::SignInAuth::choose`];
-//! 2. [`sipae::SecurityAssociation::start`] gives the first Authorization value;
+//! 1. collect the 401/407 challenges ([`sipae::ResponseAuth::from_message`] on the codec's
+//!    message), pick one with [`sipae::SignInAuth::choose`];
+//! 2. build the mechanism: NTLM directly ([`ntlm::NtlmClient`]); Kerberos first runs the effect
+//!    [`kerberos::Output::AcquireKerberosToken`] in a driver ([`kerberos::driver`]), then
+//!    [`kerberos::KerberosContext::from_token`]; a driver error goes to
+//!    [`sipae::SignInAuth::report`] through [`kerberos::KerberosError::attempt_outcome`]
+//!    (KDC/SPN trouble: NTLM next, "Kerberos broken: ..."; a refused password: stop);
+//!    [`sipae::SecurityAssociation::start`] gives the first Authorization value (Kerberos: the
+//!    AP-REQ, already final, so version 4 signs that request);
 //! 3. each continuation challenge goes to [`sipae::SecurityAssociation::handle_challenge`]; when
 //!    [`sipae::SecurityAssociation::must_sign_final`] holds (version 4), sign that request with
-//!    [`sipae::SecurityAssociation::sign_request`];
-//! 4. verify every `Authentication-Info` with [`sipae::SecurityAssociation::verify_info`] (from a
-//!    407 carrying both an Info and a challenge, pass the Info), sign later requests with
+//!    [`sipae::SecurityAssociation::sign_request`] over [`sipae::MessageFields::from_message`];
+//! 4. verify every `Authentication-Info` with [`sipae::SecurityAssociation::verify_info`]
+//!    ([`sipae::ResponseAuth::info_for`]; from a 407 carrying both an Info and a challenge, the
+//!    Info), sign later requests with
 //!    [`sipae::SecurityAssociation::authorize`]; report the outcome to
 //!    [`sipae::SignInAuth::report`].
 //!
-//! The server half ([`sipae::ServerAssociation`], [`ntlm::NtlmServer`]) serves the emulated lab.
+//! The server half ([`sipae::ServerAssociation`] over [`ntlm::NtlmServer`] or
+//! [`kerberos::KerberosServerContext`], requests read with [`sipae::authorizations`]) serves the
+//! emulated lab. `tests/sipae_e2e.rs` runs both halves over real SIP text.
 //!
-//! Not here: Kerberos and TLS-DSK mechanisms (they implement [`SecurityContext`] in their own
-//! modules), header splitting of real SIP messages (the SIP codec; [`sipae::params`] is a small
-//! stand-in for tests and fuzzing).
+//! Realm and KDC discovery inputs: [`kerberos::locate`].
+//!
+//! Kerberos plugs in as [`kerberos::KerberosContext`] / [`kerberos::KerberosServerContext`];
+//! TLS-DSK will be one more [`SecurityContext`]. SIP messages are parsed by `sfb-sip-codec`:
+//! [`sipae::ResponseAuth::from_message`], [`sipae::authorizations`] and
+//! [`sipae::MessageFields::from_message`] adapt them.
 
 mod context;
 mod error;
@@ -48,15 +60,38 @@ pub mod fuzzing {
 
     pub use crate::kerberos::fuzzing::kerberos_token;
 
-    /// Parses an auth header value, then every challenge/Info form of it.
+    /// Parses `data` as a SIP message (auth headers and signature fields through the codec
+    /// adapters), then as one auth header value with the codec and every challenge, Info and
+    /// Authorization form of it.
     pub fn challenge_header(data: &[u8]) {
+        if let Ok(m) = sfb_sip_codec::parse_datagram(data, &sfb_sip_codec::Limits::default()) {
+            let _ = crate::sipae::ResponseAuth::from_message(&m);
+            let _ = crate::sipae::authorizations(&m);
+            if let Ok(f) = crate::sipae::MessageFields::from_message(&m) {
+                let _ = crate::sipae::SignatureFields {
+                    protocol: "NTLM",
+                    rand: "",
+                    num: "",
+                    realm: "",
+                    targetname: "",
+                    message: f,
+                }
+                .to_buffer(crate::sipae::SignatureLayout::V3);
+            }
+        }
         let Ok(s) = std::str::from_utf8(data) else {
             return;
         };
-        if let Ok(h) = crate::sipae::params::split(s) {
-            let p = h.pairs();
-            let _ = crate::sipae::Challenge::from_params(&h.scheme, &p);
-            let _ = crate::sipae::AuthInfo::from_params(&h.scheme, &p);
+        if let Ok((scheme, params)) = sfb_sip_codec::parse_auth_value(s) {
+            let h = sfb_sip_codec::AuthHeader {
+                kind: sfb_sip_codec::AuthHeaderKind::WwwAuthenticate,
+                scheme,
+                params,
+                raw: s,
+            };
+            let _ = crate::sipae::Challenge::from_header(&h);
+            let _ = crate::sipae::AuthInfo::from_header(&h);
+            let _ = crate::sipae::AuthorizationValue::from_header(&h);
         }
     }
 

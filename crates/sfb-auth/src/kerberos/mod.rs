@@ -18,6 +18,11 @@
 //!
 //! # Shape
 //!
+//! * [`KerberosContext`] / [`KerberosServerContext`]: the scheme as a
+//!   [`crate::SecurityContext`] / [`crate::ServerContext`], for the security association;
+//!   [`KerberosError::attempt_outcome`] classifies failures for the selection machine.
+//! * [`locate`]: the realm from an NTLM CHALLENGE, the SRV names to try for KDCs.
+//!
 //! * [`KerberosClient`]: sans-IO. [`KerberosClient::start`] returns
 //!   [`Output::AcquireKerberosToken`]; a driver (see [`driver::acquire_token`], blocking, using
 //!   sspi and our own small KDC transport) produces the [`Input::KerberosToken`] that completes
@@ -50,7 +55,9 @@ pub mod driver;
 mod error;
 mod keys;
 pub mod keytab;
+pub mod locate;
 pub mod mic;
+mod scheme;
 mod server;
 mod time;
 
@@ -60,6 +67,7 @@ pub use client::{
 };
 pub use error::KerberosError;
 pub use keys::{Enctype, SessionKey};
+pub use scheme::{KerberosContext, KerberosServerContext};
 pub use server::{
     AcceptedContext, DEFAULT_SKEW, GSS_C_INTEG_FLAG, GSS_C_MUTUAL_FLAG, KerberosServer, ServiceKey,
 };

@@ -1,9 +1,11 @@
 //! [MS-SIPAE]: challenges, Authentication-Info, Authorization values, signature buffers,
-//! the security association and the scheme-selection policy. Sans-IO: header values come in
-//! already split (scheme plus ordered parameters); the SIP codec adapter lives elsewhere.
+//! the security association and the scheme-selection policy. Sans-IO: values come from the SIP
+//! codec (`sfb-sip-codec`): [`Challenge::from_header`], [`ResponseAuth::from_message`],
+//! [`MessageFields::from_message`]; the `from_params` forms take already split values.
 
 mod authorization;
 mod challenge;
+mod codec;
 pub mod params;
 mod sa;
 mod scheme;
@@ -14,6 +16,7 @@ mod table;
 
 pub use authorization::{AuthorizationValue, Signed};
 pub use challenge::{AuthInfo, Challenge, MAX_GSSAPI_B64, parse_challenges};
+pub use codec::{MAX_AUTH_HEADERS, ResponseAuth, authorizations};
 pub use sa::{HeaderKind, SaKey, SecurityAssociation};
 pub use scheme::Scheme;
 pub use select::{
@@ -49,6 +52,17 @@ pub enum SipaeError {
     Syntax {
         /// Byte offset of the fault.
         at: usize,
+    },
+    /// A header the signature buffer needs is absent.
+    #[error("missing {0} header")]
+    MissingHeader(&'static str),
+    /// A header the signature buffer needs does not parse.
+    #[error("malformed {name} header: {error}")]
+    MalformedHeader {
+        /// The header.
+        name: &'static str,
+        /// The codec's error (line and column).
+        error: sfb_sip_codec::ParseError,
     },
     /// A limit was exceeded.
     #[error("auth header exceeds the limit on {0}")]
