@@ -3,7 +3,7 @@
 //! Runs the criterion benchmark of `benches/peers/` (its own workspace, so the peer parsers stay
 //! out of the product's dependency graph): sfb's codec, `rsipstack`, `rsip`, `sipx-sip` and
 //! `httparse` (header block only: the floor) on the same messages from
-//! `crates/sfb-sip-codec/testdata/bench/`, in one run. The task measured for every parser:
+//! `crates/sfb-sip-codec/testdata/lync/`, in one run. The task measured for every parser:
 //! parse, then read the Via branch, CSeq, Call-ID and every Authorization parameter.
 //!
 //! Prints a table per message and for the whole corpus (ns/message, MB/s, each peer's time as a
@@ -172,8 +172,8 @@ fn callgrind(bin: &Path, parser: &str, passes: u64) -> Result<u64> {
         std::process::id()
     ));
     let output = Command::new("valgrind")
-        .args(["--tool=callgrind", "--callgrind-out-file"])
-        .arg(&out_file)
+        .arg("--tool=callgrind")
+        .arg(format!("--callgrind-out-file={}", out_file.display()))
         .arg(bin)
         .args([parser, &passes.to_string()])
         .output()

@@ -1,0 +1,3 @@
+//! Fuzz target: `sfb_trace::fuzzing::trace_json`.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| sfb_trace::fuzzing::trace_json(data));
