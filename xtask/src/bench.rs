@@ -56,7 +56,10 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         .context("sfb-bench-meta.json: no `groups`")?;
     let notes = meta["notes"].as_object().cloned().unwrap_or_default();
 
+    // `corpus` is every message; `corpus-common` the messages every peer can parse (rsip and
+    // rsipstack refuse Microsoft's BENOTIFY method), so every peer has a corpus figure.
     let mut corpus_json = Map::new();
+    let mut common_json = Map::new();
     let mut names: Vec<&String> = groups.keys().filter(|k| *k != "corpus").collect();
     names.sort();
     names.push(
@@ -86,11 +89,11 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
                 "{p:<10} {per_msg:>12.0} {mbps:>10.1} {:>13.2}x",
                 ns / sfb_ns
             );
+            let figures = json!({ "ns_per_msg": round1(per_msg), "mb_per_s": round1(mbps) });
             if group == "corpus" {
-                corpus_json.insert(
-                    (*p).to_owned(),
-                    json!({ "ns_per_msg": round1(per_msg), "mb_per_s": round1(mbps) }),
-                );
+                corpus_json.insert((*p).to_owned(), figures);
+            } else if group == "corpus-common" {
+                common_json.insert((*p).to_owned(), figures);
             }
         }
     }
@@ -104,7 +107,12 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     }
     if json_out {
         let sfb = corpus_json.remove("sfb").unwrap_or(Value::Null);
-        let mut obj = json!({ "sfb": sfb, "peers": corpus_json });
+        let common_sfb = common_json.remove("sfb").unwrap_or(Value::Null);
+        let mut obj = json!({
+            "sfb": sfb,
+            "peers": corpus_json,
+            "corpus_common": { "sfb": common_sfb, "peers": common_json },
+        });
         if icount {
             obj["instructions_per_corpus_pass"] = Value::Object(icounts);
         }
