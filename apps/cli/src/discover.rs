@@ -7,6 +7,9 @@
 //! Without credentials the autodiscover User document is not fetched (it needs a WebTicket):
 //! its verdict is then "skipped", never "pass", and the SRV and A records stand.
 
+use sfb_certprov::driver::{HttpsUrl, NtlmTicketRequest, WebTicketDriver, fetch_with_ntlm};
+use sfb_certprov::{Password, SipUri as CertprovSipUri};
+use sfb_discovery::autodiscover::WebTicket;
 use sfb_discovery::autodiscover::{
     Autodiscover, AutodiscoverConfig, AutodiscoverResult, ExchangeOutcome, HttpDriver, SipAddress,
 };
@@ -64,12 +67,26 @@ pub(crate) struct Args {
     /// Print one JSON object on stdout.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    credentials: crate::password::PasswordArgs,
 }
 
 /// Everything `sfb discover` found: the DNS plan and, when it ran, autodiscover.
 struct Report {
     dns: DiscoveryResult,
     autodiscover: Option<AutodiscoverResult>,
+    /// Why a WebTicket could not be had, when credentials were given.
+    web_ticket_error: Option<String>,
+}
+
+/// What the WebTicket request needs: login, password, the roots, `--resolve` pins.
+struct Credentials {
+    login: String,
+    password: Password,
+    sip_uri: String,
+    roots: rustls::RootCertStore,
+    pins: Vec<(String, u16, SocketAddr)>,
+    timeout: Duration,
 }
 
 /// Runs the command: 0 endpoints found, 1 none found, 2 usage error.
@@ -134,6 +151,40 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             }
         }
     };
+    let credentials = match args.credentials.password() {
+        Ok(None) => None,
+        Ok(Some(password)) => {
+            let login = args.credentials.user.clone().unwrap_or_else(|| {
+                args.sip_uri
+                    .trim_start_matches("sip:")
+                    .trim_start_matches("sips:")
+                    .to_owned()
+            });
+            let sip_uri = if args.sip_uri.starts_with("sip:") {
+                args.sip_uri.clone()
+            } else {
+                format!("sip:{}", args.sip_uri)
+            };
+            match crate::tls_roots::load(&args.ca) {
+                Ok(roots) => Some(Credentials {
+                    login,
+                    password,
+                    sip_uri,
+                    roots,
+                    pins: pins.clone(),
+                    timeout: Duration::from_millis(args.http_timeout_ms),
+                }),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let sip_address = match SipAddress::parse(&args.sip_uri) {
         Ok(a) => a,
         Err(e) => {
@@ -143,11 +194,26 @@ pub(crate) fn run(args: &Args) -> ExitCode {
     };
     let report = runtime.block_on(async {
         let dns = discover(config, server, Box::new(SplitMix64::from_entropy())).await;
+        let mut web_ticket_error = None;
         let autodiscover = match http {
-            Some(http) => Some(run_autodiscover(http, sip_address, &dns, &pins).await),
+            Some(http) => Some(
+                run_autodiscover(
+                    http,
+                    sip_address,
+                    &dns,
+                    &pins,
+                    credentials.as_ref(),
+                    &mut web_ticket_error,
+                )
+                .await,
+            ),
             None => None,
         };
-        Report { dns, autodiscover }
+        Report {
+            dns,
+            autodiscover,
+            web_ticket_error,
+        }
     });
     if args.json {
         match to_json(&report) {
@@ -174,13 +240,16 @@ pub(crate) fn run(args: &Args) -> ExitCode {
 }
 
 /// Autodiscover on the hosts the DNS plan resolved, connecting to the addresses it found (or to
-/// `--resolve` pins), so that `--dns` governs HTTP too. No credentials yet: the User document's
-/// WebTicket request is answered with none.
+/// `--resolve` pins), so that `--dns` governs HTTP too. With credentials, the User document's
+/// WebTicket comes from the WebTicket service over HTTP NTLM (sfb-certprov); without, the walk
+/// records that the User document needs one.
 async fn run_autodiscover(
     mut http: HttpDriver,
     sip: SipAddress,
     dns: &DiscoveryResult,
     pins: &[(String, u16, SocketAddr)],
+    credentials: Option<&Credentials>,
+    web_ticket_error: &mut Option<String>,
 ) -> AutodiscoverResult {
     let mut config = AutodiscoverConfig::default();
     for host in &dns.autodiscover {
@@ -202,7 +271,60 @@ async fn run_autodiscover(
         http = http.resolve(host, *port, *addr);
     }
     let walker = Autodiscover::new(sip, config);
-    http.run(walker, async |_ticket_url, _user_url| None).await
+    http.run(walker, async |ticket_url, user_url| {
+        let creds = credentials?;
+        match web_ticket(creds, &ticket_url.to_string(), &user_url.to_string()).await {
+            Ok(ticket) => Some(ticket),
+            Err(e) => {
+                *web_ticket_error = Some(e);
+                None
+            }
+        }
+    })
+    .await
+}
+
+/// One WebTicket from the service named by the User document's 401.
+async fn web_ticket(creds: &Credentials, url: &str, applies_to: &str) -> Result<WebTicket, String> {
+    let sip_uri = CertprovSipUri::parse(&creds.sip_uri).map_err(|e| e.to_string())?;
+    let mut driver = WebTicketDriver::new(creds.roots.clone())
+        .map_err(|e| e.to_string())?
+        .with_timeout(creds.timeout);
+    let host = HttpsUrl::parse(url).map_err(|e| e.to_string())?;
+    if let Some((_, _, addr)) = creds
+        .pins
+        .iter()
+        .find(|(h, p, _)| h.eq_ignore_ascii_case(&host.host) && *p == host.port)
+    {
+        driver = driver.with_connect_to(*addr);
+    }
+    let request = NtlmTicketRequest {
+        web_ticket_url: url,
+        applies_to,
+        sip_uri: &sip_uri,
+        login: &creds.login,
+        password: &creds.password,
+        use_mex: false,
+    };
+    let mut rng = |buf: &mut [u8]| fill_random(buf);
+    let ticket = fetch_with_ntlm(&driver, &request, &mut rng)
+        .await
+        .map_err(|e| format!("web ticket from {url}: {e}"))?;
+    Ok(WebTicket::new(ticket.token.assertion.into_vec()))
+}
+
+/// Operating-system randomness for the WS-Trust context and client entropy.
+fn fill_random(buf: &mut [u8]) {
+    use std::io::Read as _;
+    let filled = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(buf));
+    if filled.is_err() {
+        // No /dev/urandom: fall back to the discovery crate's entropy-seeded generator.
+        use sfb_discovery::SrvRng as _;
+        let mut rng = SplitMix64::from_entropy();
+        for b in buf.iter_mut() {
+            *b = u8::try_from(rng.uniform_inclusive(255)).unwrap_or(0);
+        }
+    }
 }
 
 /// `HOST:PORT:ADDR` (ADDR may be `[v6]` or an IPv4 address, with an optional `:PORT`).
@@ -255,6 +377,10 @@ fn to_json(report: &Report) -> Result<String, serde_json::Error> {
             "autodiscover_http".into(),
             serde_json::to_value(&report.autodiscover)?,
         );
+        obj.insert(
+            "web_ticket_error".into(),
+            serde_json::to_value(&report.web_ticket_error)?,
+        );
     }
     serde_json::to_string_pretty(&value)
 }
@@ -298,6 +424,9 @@ fn render_text(report: &Report, server: &str) -> String {
     }
     if let Some(a) = &report.autodiscover {
         render_autodiscover(&mut s, a);
+    }
+    if let Some(e) = &report.web_ticket_error {
+        let _ = writeln!(s, "  web ticket: {e}");
     }
     let _ = writeln!(s, "\nendpoints from DNS, in the order a client tries them:");
     if r.endpoints.is_empty() {

@@ -11,6 +11,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod discover;
+mod password;
 mod sip_parse;
 mod tls_roots;
 
@@ -28,7 +29,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Step 1 only: the DNS lookup plan, endpoints in order, trust verdicts, evidence.
-    Discover(discover::Args),
+    Discover(Box<discover::Args>),
     /// SIP message tools.
     Sip {
         #[command(subcommand)]
