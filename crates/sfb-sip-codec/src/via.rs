@@ -38,7 +38,8 @@ impl<'a> Via<'a> {
         let version = trim(parts.next().ok_or(ParseErrorKind::InvalidVia)?);
         let rest = trim(parts.next().ok_or(ParseErrorKind::InvalidVia)?);
         let split = rest
-            .find(|c: char| c.is_ascii() && crate::scan::is_lws(c as u8))
+            .bytes()
+            .position(crate::scan::is_lws)
             .ok_or(ParseErrorKind::InvalidVia)?;
         let transport = rest.get(..split).unwrap_or_default();
         let sent_by = trim(rest.get(split..).unwrap_or_default());
