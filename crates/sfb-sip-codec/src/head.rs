@@ -386,6 +386,20 @@ fn check_version(v: &str) -> Result<(), ParseErrorKind> {
     }
 }
 
+/// The bytes [`check_request_uri`] allows after the scheme: no SP, CTL, DEL, `<`, `>` or `"`.
+static URI_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0u8;
+    loop {
+        t[i as usize] = i > b' ' && i != 0x7f && !matches!(i, b'<' | b'>' | b'"');
+        if i == 255 {
+            break;
+        }
+        i += 1;
+    }
+    t
+};
+
 /// RFC 3261 25.1: `Request-URI = SIP-URI / SIPS-URI / absoluteURI`; here: a scheme
 /// (`ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`), a colon, then no SP, CTL, `<`, `>` or `"`.
 fn check_request_uri(u: &str) -> Result<(), ParseErrorKind> {
@@ -397,10 +411,7 @@ fn check_request_uri(u: &str) -> Result<(), ParseErrorKind> {
         && sb
             .iter()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
-    let rest_ok = !rest.is_empty()
-        && rest
-            .bytes()
-            .all(|b| b > b' ' && b != 0x7f && !matches!(b, b'<' | b'>' | b'"'));
+    let rest_ok = !rest.is_empty() && rest.bytes().all(|b| URI_BYTE[usize::from(b)]);
     if scheme_ok && rest_ok {
         Ok(())
     } else {
