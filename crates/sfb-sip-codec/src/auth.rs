@@ -247,6 +247,16 @@ mod tests {
     }
 
     #[test]
+    fn kind_from_name_any_case() {
+        for (k, n) in AuthHeaderKind::ALL {
+            assert_eq!(AuthHeaderKind::from_name(&n.to_ascii_lowercase()), Some(k));
+            assert_eq!(AuthHeaderKind::from_name(&n.to_ascii_uppercase()), Some(k));
+        }
+        assert_eq!(AuthHeaderKind::from_name("Authorizatio"), None);
+        assert_eq!(AuthHeaderKind::from_name("Authorizationx"), None);
+    }
+
+    #[test]
     fn errors_point_at_the_fault() {
         let e = parse_auth_value(r#"NTLM realm="x", "#).unwrap_err();
         assert_eq!((e.kind, e.column), (ParseErrorKind::InvalidAuth, 17));

@@ -214,10 +214,40 @@ mod tests {
     }
 
     #[test]
+    fn byte_trim_matches_char_trim() {
+        for s in [
+            "",
+            " \t\r\n ",
+            " a ",
+            "\r\n é x\t",
+            "ü",
+            " \u{a0}b\u{a0} ",
+            "a\r\n b",
+        ] {
+            let want = s.trim_matches(|c: char| c.is_ascii() && is_lws(c as u8));
+            assert_eq!(trim(s), want, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn split_fast_path_and_late_quotes() {
+        let v: Vec<_> = split_top("a;b=\"x;y\";c", b';').collect();
+        assert_eq!(v, vec!["a", "b=\"x;y\"", "c"]);
+        let v: Vec<_> = split_top("x>y;z", b';').collect();
+        assert_eq!(v, vec!["x>y", "z"]);
+        let v: Vec<_> = split_top("<a;b>;c", b';').collect();
+        assert_eq!(v, vec!["<a;b>", "c"]);
+        assert_eq!(quoted_len(r#""a\"#), Err(ParseErrorKind::UnterminatedQuote));
+        assert_eq!(quoted_len(r#""a\\" b"#), Ok(5));
+    }
+
+    #[test]
     fn compact_names() {
         assert!(name_matches("i", "Call-ID"));
         assert!(name_matches("CALL-id", "Call-ID"));
         assert!(!name_matches("t", "From"));
+        assert!(name_matches("Via", "Via") && name_matches("vIA", "Via"));
+        assert!(!name_matches("Vias", "Via") && !name_matches("Vi", "Via"));
         assert_eq!(long_name("V"), "Via");
     }
 
