@@ -70,7 +70,9 @@ struct Pending<'a> {
 }
 
 impl<'a> Pending<'a> {
-    #[inline]
+    // Called once per header from the line loop; left out of line it costs ~30 instructions
+    // of moves per header (measured with callgrind).
+    #[inline(always)]
     fn finish(self, text: &'a str) -> Header<'a> {
         let raw = text.get(self.vstart..self.vend).unwrap_or_default();
         if !raw
