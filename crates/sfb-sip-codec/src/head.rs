@@ -70,6 +70,9 @@ struct Pending<'a> {
 }
 
 impl<'a> Pending<'a> {
+    // Called once per header from the line loop; left out of line it costs ~30 instructions
+    // of moves per header (measured with callgrind).
+    #[inline(always)]
     fn finish(self, text: &'a str) -> Header<'a> {
         let raw = text.get(self.vstart..self.vend).unwrap_or_default();
         if !raw
@@ -150,7 +153,8 @@ fn parse_lines<'a>(
     let mut pos = 0usize;
     let mut lno = 0u32;
     let mut start: Option<StartLine<'a>> = None;
-    let mut headers: Vec<Header<'a>> = Vec::with_capacity(16);
+    // Lync messages carry 15 to 30 headers: one allocation for most.
+    let mut headers: Vec<Header<'a>> = Vec::with_capacity(32);
     let mut cur: Option<Pending<'a>> = None;
     loop {
         lno = lno.saturating_add(1);
@@ -365,6 +369,10 @@ fn parse_start_line(line: &str) -> Result<StartLine<'_>, ParseError> {
 
 /// RFC 3261 25.1: `SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT`
 fn check_version(v: &str) -> Result<(), ParseErrorKind> {
+    // The only version in use, valid by the rule below.
+    if v == "SIP/2.0" {
+        return Ok(());
+    }
     let ok = v.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("SIP/"))
         && v.get(4..)
             .and_then(|r| r.split_once('.'))
@@ -380,6 +388,20 @@ fn check_version(v: &str) -> Result<(), ParseErrorKind> {
     }
 }
 
+/// The bytes [`check_request_uri`] allows after the scheme: no SP, CTL, DEL, `<`, `>` or `"`.
+static URI_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0u8;
+    loop {
+        t[i as usize] = i > b' ' && i != 0x7f && !matches!(i, b'<' | b'>' | b'"');
+        if i == 255 {
+            break;
+        }
+        i += 1;
+    }
+    t
+};
+
 /// RFC 3261 25.1: `Request-URI = SIP-URI / SIPS-URI / absoluteURI`; here: a scheme
 /// (`ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`), a colon, then no SP, CTL, `<`, `>` or `"`.
 fn check_request_uri(u: &str) -> Result<(), ParseErrorKind> {
@@ -391,10 +413,7 @@ fn check_request_uri(u: &str) -> Result<(), ParseErrorKind> {
         && sb
             .iter()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
-    let rest_ok = !rest.is_empty()
-        && rest
-            .bytes()
-            .all(|b| b > b' ' && b != 0x7f && !matches!(b, b'<' | b'>' | b'"'));
+    let rest_ok = !rest.is_empty() && rest.bytes().all(|b| URI_BYTE[usize::from(b)]);
     if scheme_ok && rest_ok {
         Ok(())
     } else {

@@ -34,13 +34,21 @@ pub(crate) fn is_token(s: &str) -> bool {
 }
 
 /// Linear white space as found in raw values: SP, HT and the CRLF of a fold.
+#[inline]
 pub(crate) fn is_lws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
-/// Trim LWS (including folds) on both sides.
+/// Trim LWS (including folds) on both sides. Byte-wise: LWS bytes are ASCII, so the first and
+/// last non-LWS bytes bound a slice on char boundaries.
+#[inline]
 pub(crate) fn trim(s: &str) -> &str {
-    s.trim_matches(|c: char| c.is_ascii() && is_lws(c as u8))
+    let b = s.as_bytes();
+    let Some(start) = b.iter().position(|c| !is_lws(*c)) else {
+        return s.get(s.len()..).unwrap_or_default();
+    };
+    let end = b.iter().rposition(|c| !is_lws(*c)).map_or(start, |e| e + 1);
+    s.get(start..end).unwrap_or_default()
 }
 
 /// RFC 3261 7.3.3 compact forms, plus the ones registered later (RFC 3515, 3892, 4028, 4474, 3841).
@@ -82,11 +90,14 @@ pub(crate) fn long_name(name: &str) -> &str {
 
 /// Case-insensitive header name equality, compact forms equal to long forms.
 /// `wanted_long` must already be passed through [`long_name`].
+#[inline]
 pub(crate) fn name_matches(wire: &str, wanted_long: &str) -> bool {
     if wire.len() == 1 {
         long_name(wire).eq_ignore_ascii_case(wanted_long)
     } else {
-        wire.eq_ignore_ascii_case(wanted_long)
+        // The exact comparison is a memcmp and covers the usual canonical spelling.
+        wire.len() == wanted_long.len()
+            && (wire == wanted_long || wire.eq_ignore_ascii_case(wanted_long))
     }
 }
 
@@ -98,7 +109,9 @@ pub(crate) struct SplitTop<'a> {
 }
 
 /// Split `s` on top-level `sep` (see [`SplitTop`]).
+/// `sep` is never `"`, `<` or `>` (the callers split on `,` and `;`).
 pub(crate) fn split_top(s: &str, sep: u8) -> SplitTop<'_> {
+    debug_assert!(!matches!(sep, b'"' | b'<' | b'>'));
     SplitTop { rest: Some(s), sep }
 }
 
@@ -107,7 +120,18 @@ impl<'a> Iterator for SplitTop<'a> {
     fn next(&mut self) -> Option<&'a str> {
         let s = self.rest?;
         let b = s.as_bytes();
-        let mut i = 0;
+        // Fast path: up to the first separator, quote or `<`, nothing can hide a separator.
+        let mut i = match memchr::memchr3(self.sep, b'"', b'<', b) {
+            None => {
+                self.rest = None;
+                return Some(s);
+            }
+            Some(i) if b.get(i) == Some(&self.sep) => {
+                self.rest = s.get(i + 1..);
+                return s.get(..i);
+            }
+            Some(i) => i,
+        };
         let mut in_quote = false;
         let mut in_angle = false;
         while i < b.len() {
@@ -140,12 +164,12 @@ impl<'a> Iterator for SplitTop<'a> {
 pub(crate) fn quoted_len(s: &str) -> Result<usize, ParseErrorKind> {
     let b = s.as_bytes();
     let mut i = 1;
-    while i < b.len() {
-        match b[i] {
-            b'\\' => i += 2,
-            b'"' => return Ok(i + 1),
-            _ => i += 1,
+    while let Some(off) = b.get(i..).and_then(|r| memchr::memchr2(b'\\', b'"', r)) {
+        i += off;
+        if b.get(i) == Some(&b'"') {
+            return Ok(i + 1);
         }
+        i += 2;
     }
     Err(ParseErrorKind::UnterminatedQuote)
 }
@@ -190,10 +214,40 @@ mod tests {
     }
 
     #[test]
+    fn byte_trim_matches_char_trim() {
+        for s in [
+            "",
+            " \t\r\n ",
+            " a ",
+            "\r\n é x\t",
+            "ü",
+            " \u{a0}b\u{a0} ",
+            "a\r\n b",
+        ] {
+            let want = s.trim_matches(|c: char| c.is_ascii() && is_lws(c as u8));
+            assert_eq!(trim(s), want, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn split_fast_path_and_late_quotes() {
+        let v: Vec<_> = split_top("a;b=\"x;y\";c", b';').collect();
+        assert_eq!(v, vec!["a", "b=\"x;y\"", "c"]);
+        let v: Vec<_> = split_top("x>y;z", b';').collect();
+        assert_eq!(v, vec!["x>y", "z"]);
+        let v: Vec<_> = split_top("<a;b>;c", b';').collect();
+        assert_eq!(v, vec!["<a;b>", "c"]);
+        assert_eq!(quoted_len(r#""a\"#), Err(ParseErrorKind::UnterminatedQuote));
+        assert_eq!(quoted_len(r#""a\\" b"#), Ok(5));
+    }
+
+    #[test]
     fn compact_names() {
         assert!(name_matches("i", "Call-ID"));
         assert!(name_matches("CALL-id", "Call-ID"));
         assert!(!name_matches("t", "From"));
+        assert!(name_matches("Via", "Via") && name_matches("vIA", "Via"));
+        assert!(!name_matches("Vias", "Via") && !name_matches("Vi", "Via"));
         assert_eq!(long_name("V"), "Via");
     }
 

@@ -78,9 +78,12 @@ impl<'a> Params<'a> {
 /// `gen-value = token / host / quoted-string` (LWS allowed around `=`).
 pub(crate) fn parse_param(s: &str) -> Result<Param<'_>, ParseErrorKind> {
     let s = trim(s);
-    let (name, value) = match s.split_once('=') {
+    let (name, value) = match memchr::memchr(b'=', s.as_bytes()) {
         None => (s, None),
-        Some((n, v)) => (trim(n), Some(parse_gen_value(trim(v))?)),
+        Some(eq) => (
+            trim(s.get(..eq).unwrap_or_default()),
+            Some(parse_gen_value(trim(s.get(eq + 1..).unwrap_or_default()))?),
+        ),
     };
     if !is_token(name) {
         return Err(ParseErrorKind::InvalidParam);

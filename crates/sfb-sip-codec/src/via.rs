@@ -33,12 +33,17 @@ impl<'a> Via<'a> {
     pub fn parse(s: &'a str) -> Result<Self, ParseErrorKind> {
         let mut it = split_top(s, b';');
         let head = trim(it.next().unwrap_or_default());
-        let mut parts = head.splitn(3, '/');
-        let protocol = trim(parts.next().unwrap_or_default());
-        let version = trim(parts.next().ok_or(ParseErrorKind::InvalidVia)?);
-        let rest = trim(parts.next().ok_or(ParseErrorKind::InvalidVia)?);
+        let hb = head.as_bytes();
+        let s1 = memchr::memchr(b'/', hb).ok_or(ParseErrorKind::InvalidVia)?;
+        let s2 = memchr::memchr(b'/', hb.get(s1 + 1..).unwrap_or_default())
+            .map(|i| s1 + 1 + i)
+            .ok_or(ParseErrorKind::InvalidVia)?;
+        let protocol = trim(head.get(..s1).unwrap_or_default());
+        let version = trim(head.get(s1 + 1..s2).unwrap_or_default());
+        let rest = trim(head.get(s2 + 1..).unwrap_or_default());
         let split = rest
-            .find(|c: char| c.is_ascii() && crate::scan::is_lws(c as u8))
+            .bytes()
+            .position(crate::scan::is_lws)
             .ok_or(ParseErrorKind::InvalidVia)?;
         let transport = rest.get(..split).unwrap_or_default();
         let sent_by = trim(rest.get(split..).unwrap_or_default());
