@@ -13,9 +13,10 @@ use sfb_discovery::autodiscover::WebTicket;
 use sfb_discovery::autodiscover::{
     Autodiscover, AutodiscoverConfig, AutodiscoverResult, ExchangeOutcome, HttpDriver, SipAddress,
 };
-use sfb_discovery::driver::{discover, parse_dns_server, system_dns_server};
+use sfb_discovery::driver::{discover_with_progress, parse_dns_server, system_dns_server};
 use sfb_discovery::{
-    DiscoveryConfig, DiscoveryResult, DomainName, ManualServer, SipDomain, SplitMix64, TrustVerdict,
+    DiscoveryConfig, DiscoveryResult, DomainName, ManualServer, QueryEvidence, SipDomain,
+    SplitMix64, TrustVerdict,
 };
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -192,8 +193,32 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // In text mode the queries are printed as their answers arrive: a slow or silent name
+    // server shows itself while the tool waits (every wait is bounded and was printed first).
+    let text_mode = !args.json;
+    if text_mode {
+        println!(
+            "discovery for {} (name server {server}, per-query timeout {} ms, budget {} ms)",
+            config.sip_domain,
+            config.query_timeout.as_millis(),
+            config.budget.as_millis()
+        );
+        println!("\nqueries, as they are answered:");
+    }
+    let mut shown = std::collections::HashSet::new();
+    let mut progress = |q: &QueryEvidence| {
+        if text_mode && shown.insert(q.id) {
+            println!("{}", query_line(q));
+        }
+    };
     let report = runtime.block_on(async {
-        let dns = discover(config, server, Box::new(SplitMix64::from_entropy())).await;
+        let dns = discover_with_progress(
+            config,
+            server,
+            Box::new(SplitMix64::from_entropy()),
+            &mut progress,
+        )
+        .await;
         let mut web_ticket_error = None;
         let autodiscover = match http {
             Some(http) => Some(
@@ -224,7 +249,7 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             }
         }
     } else {
-        print!("{}", render_text(&report, &server.to_string()));
+        print!("{}", render_text(&report, &shown));
     }
     let found_by_autodiscover = report
         .autodiscover
@@ -385,32 +410,31 @@ fn to_json(report: &Report) -> Result<String, serde_json::Error> {
     serde_json::to_string_pretty(&value)
 }
 
-/// The human-readable report: bounds, every query in order, endpoints, notes.
-fn render_text(report: &Report, server: &str) -> String {
+/// One query as a line of the text report.
+fn query_line(q: &QueryEvidence) -> String {
+    let answers = if q.answers.is_empty() {
+        String::new()
+    } else {
+        let data: Vec<String> = q.answers.iter().map(|a| a.data.to_string()).collect();
+        format!(" -> {}", data.join(", "))
+    };
+    let ttl = q.ttl.map(|t| format!(" ttl {t}")).unwrap_or_default();
+    format!(
+        "  {:<6} {:<48} {:<16} {:>5} ms{ttl}{answers}",
+        q.rtype.to_string(),
+        q.name.to_string(),
+        q.outcome.label(),
+        q.duration_ms
+    )
+}
+
+/// The rest of the human-readable report, after the queries printed as they ran: the queries
+/// that ended without an answer (timeouts, budget), autodiscover, endpoints, notes.
+fn render_text(report: &Report, shown: &std::collections::HashSet<u64>) -> String {
     let r = &report.dns;
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "discovery for {} (name server {server}, per-query timeout {} ms, budget {} ms)",
-        r.sip_domain, r.query_timeout_ms, r.budget_ms
-    );
-    let _ = writeln!(s, "\nqueries, in the order they were asked:");
-    for q in &r.evidence {
-        let answers = if q.answers.is_empty() {
-            String::new()
-        } else {
-            let data: Vec<String> = q.answers.iter().map(|a| a.data.to_string()).collect();
-            format!(" -> {}", data.join(", "))
-        };
-        let ttl = q.ttl.map(|t| format!(" ttl {t}")).unwrap_or_default();
-        let _ = writeln!(
-            s,
-            "  {:<6} {:<48} {:<16} {:>5} ms{ttl}{answers}",
-            q.rtype.to_string(),
-            q.name.to_string(),
-            q.outcome.label(),
-            q.duration_ms
-        );
+    for q in r.evidence.iter().filter(|q| !shown.contains(&q.id)) {
+        let _ = writeln!(s, "{}", query_line(q));
     }
     if r.budget_exhausted {
         let _ = writeln!(s, "  (the discovery budget ran out)");

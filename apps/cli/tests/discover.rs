@@ -144,6 +144,13 @@ fn discover_orders_endpoints_and_flags_strict_naming() {
         text.contains("trusted (trusted domain fabrikam.test)"),
         "{text}"
     );
+    // The queries are shown as they are answered, before the endpoints.
+    let queries = text.find("queries, as they are answered:").unwrap();
+    let srv = text
+        .find("_sipinternaltls._tcp.contoso.test                answer")
+        .unwrap();
+    let endpoints = text.find("endpoints from DNS").unwrap();
+    assert!(queries < srv && srv < endpoints, "{text}");
 }
 
 #[test]
@@ -193,6 +200,29 @@ fn a_silent_name_server_is_bounded() {
         "took {:?}",
         t.elapsed()
     );
+
+    // In text mode the bounds are printed before the wait, and every unanswered query after it.
+    let text_out = sfb(&[
+        "discover",
+        "sip:alice@contoso.test",
+        "--dns",
+        &server,
+        "--query-timeout-ms",
+        "200",
+        "--budget-ms",
+        "600",
+        "--no-autodiscover",
+    ]);
+    let text = String::from_utf8(text_out.stdout).unwrap();
+    assert!(
+        text.starts_with("discovery for contoso.test (name server 127.0.0.1:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("per-query timeout 200 ms, budget 600 ms"),
+        "{text}"
+    );
+    assert!(text.contains(" timeout "), "{text}");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(
         v["evidence"].as_array().unwrap().iter().all(

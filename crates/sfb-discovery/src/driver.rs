@@ -12,6 +12,7 @@ use tokio::task::JoinSet;
 
 use crate::config::DiscoveryConfig;
 use crate::domain::DomainName;
+use crate::evidence::QueryEvidence;
 use crate::plan::{Discovery, Input, Output, QueryId};
 use crate::record::{Rcode, Record, RecordData, RecordType};
 use crate::result::DiscoveryResult;
@@ -102,9 +103,21 @@ pub fn system_dns_server() -> Result<SocketAddr, DriverError> {
 /// Runs a whole discovery against `server`. Never waits longer than the configured budget
 /// (plus scheduling slack): the plan owns every deadline.
 pub async fn discover(
+    config: DiscoveryConfig,
+    server: SocketAddr,
+    rng: Box<dyn SrvRng + Send>,
+) -> DiscoveryResult {
+    discover_with_progress(config, server, rng, &mut |_| {}).await
+}
+
+/// [`discover`], calling `progress` with each query's evidence as soon as its answer (or
+/// failure) has been handled, so that a user sees the plan as it runs. Queries ended by a
+/// timeout or the budget are reported only in the result.
+pub async fn discover_with_progress(
     mut config: DiscoveryConfig,
     server: SocketAddr,
     rng: Box<dyn SrvRng + Send>,
+    progress: &mut (dyn FnMut(&QueryEvidence) + Send),
 ) -> DiscoveryResult {
     config.dns_server = Some(server.to_string());
     // The task's own bound only reaps sockets; the plan decides timeouts.
@@ -121,7 +134,14 @@ pub async fn discover(
                 tokio::select! {
                     Some(joined) = tasks.join_next() => {
                         if let Ok(input) = joined {
+                            let id = match &input {
+                                Input::Answer { id, .. } | Input::Failed { id, .. } => Some(*id),
+                                Input::Timeout => None,
+                            };
                             plan.handle_input(Instant::now(), input);
+                            if let Some(e) = id.and_then(|id| plan.query_evidence(id)) {
+                                progress(e);
+                            }
                         }
                     }
                     () = tokio::time::sleep_until(at.into()) => {

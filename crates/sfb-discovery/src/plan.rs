@@ -215,6 +215,12 @@ impl Discovery {
         Some(Output::Timeout(next))
     }
 
+    /// The evidence of one query so far: final once its answer, failure or timeout has been
+    /// handled (drivers use it to show the plan as it runs).
+    pub fn query_evidence(&self, id: QueryId) -> Option<&QueryEvidence> {
+        self.evidence.iter().find(|e| e.id == id.0)
+    }
+
     /// Feeds an event observed at `now`. Answers to unknown or already timed-out queries are
     /// ignored.
     pub fn handle_input(&mut self, now: Instant, input: Input) {
