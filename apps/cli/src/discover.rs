@@ -394,10 +394,41 @@ fn config(args: &Args) -> Result<DiscoveryConfig, String> {
     Ok(config)
 }
 
+/// The candidate endpoints in the order the desktop client tries them: what autodiscover's
+/// User document names first (trusted by the authenticated document, as the client does), then
+/// the DNS endpoints.
+fn candidates(report: &Report) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    if let Some(a) = &report.autodiscover {
+        for acc in a.client_endpoints() {
+            out.push(serde_json::json!({
+                "host": acc.fqdn.to_string(),
+                "port": acc.port,
+                "transport": "tls",
+                "source": "autodiscover",
+                "record": format!("autodiscover {:?} {}:{}", acc.kind, acc.fqdn, acc.port),
+                "trusted": true,
+            }));
+        }
+    }
+    for e in &report.dns.endpoints {
+        out.push(serde_json::json!({
+            "host": e.host,
+            "port": e.port,
+            "transport": e.transport,
+            "source": e.source,
+            "record": e.record,
+            "trusted": e.trusted,
+        }));
+    }
+    out
+}
+
 fn to_json(report: &Report) -> Result<String, serde_json::Error> {
     let mut value = serde_json::to_value(&report.dns)?;
     if let Some(obj) = value.as_object_mut() {
         obj.insert("schema".into(), SCHEMA.into());
+        obj.insert("candidates".into(), candidates(report).into());
         obj.insert(
             "autodiscover_http".into(),
             serde_json::to_value(&report.autodiscover)?,
@@ -451,6 +482,22 @@ fn render_text(report: &Report, shown: &std::collections::HashSet<u64>) -> Strin
     }
     if let Some(e) = &report.web_ticket_error {
         let _ = writeln!(s, "  web ticket: {e}");
+    }
+    if let Some(a) = &report.autodiscover {
+        let found = a.client_endpoints();
+        if !found.is_empty() {
+            let _ = writeln!(s, "\nendpoints from autodiscover (tried first):");
+            for (i, acc) in found.iter().enumerate() {
+                let _ = writeln!(
+                    s,
+                    "  {}. {}:{} tls ({:?})",
+                    i + 1,
+                    acc.fqdn,
+                    acc.port,
+                    acc.kind
+                );
+            }
+        }
     }
     let _ = writeln!(s, "\nendpoints from DNS, in the order a client tries them:");
     if r.endpoints.is_empty() {

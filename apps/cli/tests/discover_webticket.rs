@@ -246,6 +246,10 @@ async fn a_web_ticket_opens_the_user_document() {
     let access = ad["sip_access"].to_string();
     assert!(access.contains("pool01.contoso.test"), "{access}");
     assert!(v["web_ticket_error"].is_null(), "{v:#}");
+    // What autodiscover found is the first candidate, ahead of anything DNS found.
+    assert_eq!(v["candidates"][0]["host"], "pool01.contoso.test", "{v:#}");
+    assert_eq!(v["candidates"][0]["source"], "autodiscover");
+    assert_eq!(v["candidates"][0]["port"], 5061);
     // The password never reaches the output.
     assert!(!String::from_utf8_lossy(&out.stdout).contains(PASSWORD));
     assert!(!String::from_utf8_lossy(&out.stderr).contains(PASSWORD));
