@@ -5,8 +5,8 @@ use std::fmt;
 
 use base64::Engine as _;
 
-use super::challenge::{hex_decode, is_hex, required, unique};
-use super::{MAX_GSSAPI_B64, Scheme, SipaeError};
+use super::challenge::{gssapi_data, hex_decode, is_hex, required, unique};
+use super::{Scheme, SipaeError};
 
 /// The signature part of an Authorization value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,18 +57,7 @@ impl AuthorizationValue {
     /// Parses an Authorization value (server side, [MS-SIPAE] 2.2.3). Parameter order is free.
     pub fn from_params(scheme: &str, params: &[(&str, &str)]) -> Result<Self, SipaeError> {
         let scheme = Scheme::parse(scheme)?;
-        let gssapi_data = unique(params, "gssapi-data")?
-            .map(|v| {
-                if v.len() > MAX_GSSAPI_B64 {
-                    return Err(SipaeError::Limit("gssapi-data length"));
-                }
-                base64::engine::general_purpose::STANDARD
-                    .decode(v)
-                    .map_err(|_| SipaeError::BadParam {
-                        name: "gssapi-data",
-                    })
-            })
-            .transpose()?;
+        let gssapi_data = gssapi_data(params)?;
         let signed = match unique(params, "response")? {
             None => None,
             Some(r) => {

@@ -78,6 +78,22 @@ fn version(params: &[(&str, &str)]) -> Result<Option<u32>, SipaeError> {
         .transpose()
 }
 
+/// The `gssapi-data` parameter, base64-decoded, bounded by `MAX_GSSAPI_B64`; absent is `None`.
+pub(super) fn gssapi_data(params: &[(&str, &str)]) -> Result<Option<Vec<u8>>, SipaeError> {
+    unique(params, "gssapi-data")?
+        .map(|v| {
+            if v.len() > MAX_GSSAPI_B64 {
+                return Err(SipaeError::Limit("gssapi-data length"));
+            }
+            base64::engine::general_purpose::STANDARD
+                .decode(v)
+                .map_err(|_| SipaeError::BadParam {
+                    name: "gssapi-data",
+                })
+        })
+        .transpose()
+}
+
 pub(super) fn is_hex(s: &str) -> bool {
     !s.is_empty() && s.len() <= 256 && s.bytes().all(|c| c.is_ascii_hexdigit())
 }
@@ -86,18 +102,7 @@ impl Challenge {
     /// [MS-SIPAE] 2.2.1: parses one challenge from its scheme and ordered parameters.
     pub fn from_params(scheme: &str, params: &[(&str, &str)]) -> Result<Self, SipaeError> {
         let scheme = Scheme::parse(scheme)?;
-        let gssapi_data = unique(params, "gssapi-data")?
-            .map(|v| {
-                if v.len() > MAX_GSSAPI_B64 {
-                    return Err(SipaeError::Limit("gssapi-data length"));
-                }
-                base64::engine::general_purpose::STANDARD
-                    .decode(v)
-                    .map_err(|_| SipaeError::BadParam {
-                        name: "gssapi-data",
-                    })
-            })
-            .transpose()?;
+        let gssapi_data = gssapi_data(params)?;
         let opaque = unique(params, "opaque")?;
         if opaque.is_some_and(|o| !is_hex(o)) {
             return Err(SipaeError::BadParam { name: "opaque" });
