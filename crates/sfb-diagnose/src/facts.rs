@@ -7,6 +7,8 @@ use sfb_trace::{Direction, EvidenceId, SignInTrace, SipEvidence, Step, Timestamp
 
 /// Longest text kept from any value, in characters.
 pub(crate) const MAX_TEXT: usize = 160;
+/// Most bytes of one SIP text read.
+const MAX_MESSAGE: usize = 256 * 1024;
 /// Most items kept of any list (diagnostics, offers, contacts).
 pub(crate) const MAX_ITEMS: usize = 8;
 
@@ -129,11 +131,12 @@ pub(crate) struct Sip {
 impl Sip {
     /// Is this a response to REGISTER?
     pub(crate) fn is_register_response(&self) -> bool {
+        // Without a readable CSeq, count it only when it cannot make a false pass (not a 2xx).
         self.status.is_some()
-            && self
-                .cseq_method
-                .as_deref()
-                .is_none_or(|m| m.eq_ignore_ascii_case("REGISTER"))
+            && match self.cseq_method.as_deref() {
+                Some(m) => m.eq_ignore_ascii_case("REGISTER"),
+                None => !self.status.is_some_and(|c| (200..300).contains(&c)),
+            }
     }
 
     /// Is this a REGISTER we sent?
@@ -188,20 +191,25 @@ pub(crate) fn read_sip(id: EvidenceId, ev: &SipEvidence) -> Sip {
         warnings: Vec::new(),
         presence_state: None,
     };
-    let bytes = ev.text.as_bytes();
-    match parse_datagram(bytes, &Limits::default()) {
+    // Longer than any SIP message a registrar sends: read only the start (the facts are in the
+    // header section).
+    let mut cut = ev.text.len().min(MAX_MESSAGE);
+    while !ev.text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let text = ev.text.get(..cut).unwrap_or_default();
+    match parse_datagram(text.as_bytes(), &Limits::default()) {
         Ok(m) => fill(&mut s, &m),
         Err(_) => {
             // A truncated body, or a truncated header section: read the complete header lines.
-            let head_end = ev
-                .text
+            let head_end = text
                 .find("\r\n\r\n")
-                .unwrap_or_else(|| ev.text.rfind("\r\n").unwrap_or(0));
-            let head = format!("{}\r\n\r\n", ev.text.get(..head_end).unwrap_or_default());
+                .unwrap_or_else(|| text.rfind("\r\n").unwrap_or(0));
+            let head = format!("{}\r\n\r\n", text.get(..head_end).unwrap_or_default());
             let head = strip_content_length(&head);
             match parse_datagram(head.as_bytes(), &Limits::default()) {
                 Ok(m) => fill(&mut s, &m),
-                Err(_) => start_line_only(&mut s, &ev.text),
+                Err(_) => start_line_only(&mut s, text),
             }
         }
     }

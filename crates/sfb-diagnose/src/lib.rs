@@ -137,6 +137,8 @@ pub(crate) struct Ctx<'a> {
     /// The id of the first received redirect (3xx to REGISTER): evidence after it belongs to
     /// the redirection.
     pub(crate) first_redirect: Option<EvidenceId>,
+    /// The ids of every received redirect, in order.
+    pub(crate) redirects: Vec<EvidenceId>,
 }
 
 impl<'a> Ctx<'a> {
@@ -151,6 +153,7 @@ impl<'a> Ctx<'a> {
             tokens: Vec::new(),
             domain: None,
             first_redirect: None,
+            redirects: Vec::new(),
         };
         for e in &trace.evidence {
             match &e.kind {
@@ -164,11 +167,13 @@ impl<'a> Ctx<'a> {
                 EvidenceKind::AuthToken(t) => ctx.tokens.push((e.id, t)),
             }
         }
-        ctx.first_redirect = ctx
+        ctx.redirects = ctx
             .sip
             .iter()
-            .find(|s| !s.sent && s.is_register_response() && is_redirect(s))
-            .map(|s| s.id);
+            .filter(|s| !s.sent && s.is_register_response() && is_redirect(s))
+            .map(|s| s.id)
+            .collect();
+        ctx.first_redirect = ctx.redirects.first().copied();
         ctx.domain = domain_of(&trace.target).or_else(|| domain_from_dns(&ctx.dns));
         ctx
     }
@@ -181,6 +186,11 @@ impl<'a> Ctx<'a> {
             .filter(|s| s.step == step)
             .flat_map(|s| &s.verdicts)
             .find(|v| v.cause.as_str().contains(needle))
+    }
+
+    /// The leg of an evidence id: how many redirects were received before it.
+    pub(crate) fn leg(&self, id: EvidenceId) -> usize {
+        self.redirects.partition_point(|r| *r < id)
     }
 
     /// Is this evidence before the first redirect (the first leg)?

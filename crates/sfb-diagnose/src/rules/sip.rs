@@ -42,12 +42,8 @@ fn is_reg_related(s: &Sip) -> bool {
     s.is_register() || (!s.sent && s.is_register_response())
 }
 
-/// The index of the leg an evidence id belongs to (received redirects before it).
 fn leg(ctx: &Ctx<'_>, id: EvidenceId) -> usize {
-    ctx.sip
-        .iter()
-        .filter(|s| !s.sent && s.id < id && s.is_register_response() && is_redirect(s))
-        .count()
+    ctx.leg(id)
 }
 
 /// The largest difference between a received `Date` and the local receive time, ms, signed
@@ -712,15 +708,23 @@ fn user_agent(ctx: &Ctx<'_>) -> String {
 
 /// Error answers to REGISTER without a signature after the registrar signed earlier ones.
 fn unsigned_errors(ctx: &Ctx<'_>) -> Option<StepVerdict> {
+    // The first signed message received in each leg.
+    let mut first_signed: Vec<(usize, EvidenceId)> = Vec::new();
+    for e in ctx.sip.iter().filter(|e| !e.sent && e.signed) {
+        let l = leg(ctx, e.id);
+        if !first_signed.iter().any(|(x, _)| *x == l) {
+            first_signed.push((l, e.id));
+        }
+    }
     let bad: Vec<&Sip> = ctx
         .sip
         .iter()
         .filter(|s| !s.sent && s.is_register_response() && !s.signed)
         .filter(|s| s.status.is_some_and(|c| c >= 400 && c != 401 && c != 407))
         .filter(|s| {
-            ctx.sip
+            first_signed
                 .iter()
-                .any(|e| !e.sent && e.signed && e.id < s.id && leg(ctx, e.id) == leg(ctx, s.id))
+                .any(|(l, id)| *l == leg(ctx, s.id) && *id < s.id)
         })
         .collect();
     let first = bad.first()?;

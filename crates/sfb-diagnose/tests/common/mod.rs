@@ -20,12 +20,17 @@ pub const T0: i64 = 1_795_766_400_000;
 
 pub const REGISTER_UNAUTH: &str =
     include_str!("../../../sfb-sip-codec/testdata/lync/register-unauth.sip");
-pub const R401_THREE: &str = include_str!("../../../sfb-sip-codec/testdata/lync/401-three-offers.sip");
-pub const R403_4003: &str = include_str!("../../../sfb-sip-codec/testdata/lync/403-ms-diagnostics.sip");
-pub const R404_4005: &str = include_str!("../../../sfb-sip-codec/testdata/lync/404-ms-diagnostics.sip");
-pub const R504: &str = include_str!("../../../sfb-sip-codec/testdata/lync/504-ms-diagnostics-two.sip");
+pub const R401_THREE: &str =
+    include_str!("../../../sfb-sip-codec/testdata/lync/401-three-offers.sip");
+pub const R403_4003: &str =
+    include_str!("../../../sfb-sip-codec/testdata/lync/403-ms-diagnostics.sip");
+pub const R404_4005: &str =
+    include_str!("../../../sfb-sip-codec/testdata/lync/404-ms-diagnostics.sip");
+pub const R504: &str =
+    include_str!("../../../sfb-sip-codec/testdata/lync/504-ms-diagnostics-two.sip");
 pub const R301: &str = include_str!("../../../sfb-sip-codec/testdata/lync/301-bare-contact.sip");
-pub const R200_SFB: &str = include_str!("../../../sfb-sip-codec/testdata/lync/200-ok-register-sfb.sip");
+pub const R200_SFB: &str =
+    include_str!("../../../sfb-sip-codec/testdata/lync/200-ok-register-sfb.sip");
 
 /// A trace under construction with a moving clock.
 pub struct B {
@@ -115,7 +120,12 @@ pub fn subscribe(cseq: u32, event: &str) -> String {
 impl B {
     pub fn new() -> Self {
         Self {
-            t: SignInTrace::new("test", "sip:alice@contoso.com", ts(T0), RedactionPolicy::default()),
+            t: SignInTrace::new(
+                "test",
+                "sip:alice@contoso.com",
+                ts(T0),
+                RedactionPolicy::default(),
+            ),
             now: T0,
         }
     }
@@ -125,7 +135,14 @@ impl B {
         ts(self.now)
     }
 
-    pub fn dns(&mut self, name: &str, rtype: &str, purpose: &str, outcome: &str, answers: &[&str]) -> EvidenceId {
+    pub fn dns(
+        &mut self,
+        name: &str,
+        rtype: &str,
+        purpose: &str,
+        outcome: &str,
+        answers: &[&str],
+    ) -> EvidenceId {
         self.t.push_evidence(
             Some(Step::Discovery),
             EvidenceKind::Dns(DnsEvidence {
@@ -143,7 +160,13 @@ impl B {
         )
     }
 
-    pub fn http(&mut self, step: Step, url: &str, status: Option<u16>, headers: &[(&str, &str)]) -> EvidenceId {
+    pub fn http(
+        &mut self,
+        step: Step,
+        url: &str,
+        status: Option<u16>,
+        headers: &[(&str, &str)],
+    ) -> EvidenceId {
         let at = self.tick();
         self.t.push_evidence(
             Some(step),
@@ -152,7 +175,10 @@ impl B {
                 url: url.into(),
                 started_at: at,
                 status,
-                headers: headers.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect(),
+                headers: headers
+                    .iter()
+                    .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                    .collect(),
                 body_start: None,
                 error: None,
                 elapsed_ms: 5,
@@ -162,7 +188,13 @@ impl B {
 
     /// The healthy discovery: one SRV to sfbfe01.contoso.com, two addresses.
     pub fn discovery_ok(&mut self) {
-        self.dns("lyncdiscoverinternal.contoso.com", "A", "autodiscover host", "nxdomain", &[]);
+        self.dns(
+            "lyncdiscoverinternal.contoso.com",
+            "A",
+            "autodiscover host",
+            "nxdomain",
+            &[],
+        );
         self.dns(
             "_sipinternaltls._tcp.contoso.com",
             "SRV",
@@ -175,11 +207,21 @@ impl B {
             "A",
             "srv target",
             "answer",
-            &["sfbfe01.contoso.com 60 A 10.0.0.11", "sfbfe01.contoso.com 60 A 10.0.0.12"],
+            &[
+                "sfbfe01.contoso.com 60 A 10.0.0.11",
+                "sfbfe01.contoso.com 60 A 10.0.0.12",
+            ],
         );
     }
 
-    pub fn tcp(&mut self, step: Step, host: &str, addr: &str, port: u16, outcome: TcpOutcome) -> EvidenceId {
+    pub fn tcp(
+        &mut self,
+        step: Step,
+        host: &str,
+        addr: &str,
+        port: u16,
+        outcome: TcpOutcome,
+    ) -> EvidenceId {
         let at = self.tick();
         self.t.push_evidence(
             Some(step),
@@ -199,7 +241,15 @@ impl B {
         )
     }
 
-    pub fn tls(&mut self, step: Step, host: &str, addr: &str, port: u16, failure: Option<TlsFailure>, not_after: i64) -> EvidenceId {
+    pub fn tls(
+        &mut self,
+        step: Step,
+        host: &str,
+        addr: &str,
+        port: u16,
+        failure: Option<TlsFailure>,
+        not_after: i64,
+    ) -> EvidenceId {
         let at = self.tick();
         let leaf = CertificateEvidence {
             subject: format!("CN={host}"),
@@ -227,7 +277,11 @@ impl B {
                 name_source: NameSource::SrvTarget,
                 started_at: at,
                 elapsed_ms: 2,
-                outcome: if failure.is_some() { TlsOutcome::Failed } else { TlsOutcome::Established },
+                outcome: if failure.is_some() {
+                    TlsOutcome::Failed
+                } else {
+                    TlsOutcome::Established
+                },
                 protocol_version: Some("TLSv1.3".into()),
                 cipher_suite: Some("TLS13_AES_256_GCM_SHA384".into()),
                 verified_at: Some(at),
@@ -242,8 +296,21 @@ impl B {
     /// Both addresses of sfbfe01 connect and complete TLS.
     pub fn connect_ok(&mut self) {
         for a in ["10.0.0.11", "10.0.0.12"] {
-            self.tcp(Step::Connectivity, "sfbfe01.contoso.com", a, 5061, TcpOutcome::Connected);
-            self.tls(Step::Connectivity, "sfbfe01.contoso.com", a, 5061, None, T0 + 365 * 86_400_000);
+            self.tcp(
+                Step::Connectivity,
+                "sfbfe01.contoso.com",
+                a,
+                5061,
+                TcpOutcome::Connected,
+            );
+            self.tls(
+                Step::Connectivity,
+                "sfbfe01.contoso.com",
+                a,
+                5061,
+                None,
+                T0 + 365 * 86_400_000,
+            );
         }
     }
 
@@ -255,7 +322,13 @@ impl B {
         self.sip(step, Direction::Received, text, None)
     }
 
-    pub fn sip(&mut self, step: Step, direction: Direction, text: &str, at: Option<i64>) -> EvidenceId {
+    pub fn sip(
+        &mut self,
+        step: Step,
+        direction: Direction,
+        text: &str,
+        at: Option<i64>,
+    ) -> EvidenceId {
         let at = at.map_or_else(|| self.tick(), ts);
         self.t.push_evidence(
             Some(step),
@@ -271,7 +344,13 @@ impl B {
         )
     }
 
-    pub fn token(&mut self, protocol: AuthProtocol, direction: Direction, message_type: &str, fields: &[(&str, &str)]) -> EvidenceId {
+    pub fn token(
+        &mut self,
+        protocol: AuthProtocol,
+        direction: Direction,
+        message_type: &str,
+        fields: &[(&str, &str)],
+    ) -> EvidenceId {
         let mut map = BTreeMap::new();
         map.insert("message_type".to_owned(), message_type.to_owned());
         for (k, v) in fields {
@@ -295,17 +374,41 @@ impl B {
     pub fn ntlm_until(&mut self, last: &str) {
         let a = Step::Authentication;
         self.sent(a, &register(1, None));
-        self.recv(a, &response("401 Unauthorized", 1, "REGISTER", &[NTLM_OFFER]));
+        self.recv(
+            a,
+            &response("401 Unauthorized", 1, "REGISTER", &[NTLM_OFFER]),
+        );
         self.sent(a, &register(2, Some(NTLM_AUTHZ)));
-        self.token(AuthProtocol::Ntlm, Direction::Sent, "negotiate", &[("flags", "0xe2088297")]);
-        self.recv(a, &response("401 Unauthorized", 2, "REGISTER", &[NTLM_OFFER]));
-        self.token(AuthProtocol::Ntlm, Direction::Received, "challenge", &[("nb_domain", "CONTOSO"), ("dns_computer", "sfbfe01.contoso.com")]);
+        self.token(
+            AuthProtocol::Ntlm,
+            Direction::Sent,
+            "negotiate",
+            &[("flags", "0xe2088297")],
+        );
+        self.recv(
+            a,
+            &response("401 Unauthorized", 2, "REGISTER", &[NTLM_OFFER]),
+        );
+        self.token(
+            AuthProtocol::Ntlm,
+            Direction::Received,
+            "challenge",
+            &[
+                ("nb_domain", "CONTOSO"),
+                ("dns_computer", "sfbfe01.contoso.com"),
+            ],
+        );
         self.sent(a, &register(3, Some(NTLM_AUTHZ)));
         self.token(
             AuthProtocol::Ntlm,
             Direction::Sent,
             "authenticate",
-            &[("domain", "CONTOSO"), ("user", "alice"), ("workstation", "PC42"), ("mic_present", "true")],
+            &[
+                ("domain", "CONTOSO"),
+                ("user", "alice"),
+                ("workstation", "PC42"),
+                ("mic_present", "true"),
+            ],
         );
         self.recv(a, last);
     }
@@ -315,16 +418,31 @@ impl B {
         let mut b = Self::new();
         b.discovery_ok();
         b.connect_ok();
-        b.ntlm_until(&response("200 OK", 3, "REGISTER", &[SIGNED, "Expires: 7200"]));
+        b.ntlm_until(&response(
+            "200 OK",
+            3,
+            "REGISTER",
+            &[SIGNED, "Expires: 7200"],
+        ));
         b.settings_ok(10);
         b
     }
 
     pub fn settings_ok(&mut self, first: u32) {
-        for (i, ev) in ["vnd-microsoft-provisioning-v2", "vnd-microsoft-roaming-contacts", "vnd-microsoft-roaming-self"].iter().enumerate() {
+        for (i, ev) in [
+            "vnd-microsoft-provisioning-v2",
+            "vnd-microsoft-roaming-contacts",
+            "vnd-microsoft-roaming-self",
+        ]
+        .iter()
+        .enumerate()
+        {
             let c = first + i as u32;
             self.sent(Step::Settings, &subscribe(c, ev));
-            self.recv(Step::Settings, &response("200 OK", c, "SUBSCRIBE", &[SIGNED]));
+            self.recv(
+                Step::Settings,
+                &response("200 OK", c, "SUBSCRIBE", &[SIGNED]),
+            );
         }
     }
 
@@ -340,10 +458,20 @@ impl B {
 pub fn check(t: &SignInTrace, d: &Diagnosis) {
     let mut last = Step::Discovery;
     for v in &d.verdicts {
-        assert!(v.step >= last, "verdicts out of step order: {:?}", d.verdicts);
+        assert!(
+            v.step >= last,
+            "verdicts out of step order: {:?}",
+            d.verdicts
+        );
         last = v.step;
         let row = CAUSES.iter().find(|(c, _, _)| *c == v.cause.as_str());
-        assert_eq!(row.map(|r| r.1), Some(v.step), "{} not in CAUSES for {:?}", v.cause, v.step);
+        assert_eq!(
+            row.map(|r| r.1),
+            Some(v.step),
+            "{} not in CAUSES for {:?}",
+            v.cause,
+            v.step
+        );
         assert!(!v.sentence.is_empty());
         for id in &v.evidence {
             assert!(t.evidence(*id).is_some(), "dangling {id:?} in {}", v.cause);
@@ -355,7 +483,10 @@ pub fn check(t: &SignInTrace, d: &Diagnosis) {
     for s in sfb_diagnose::STEPS {
         assert!(d.step(s).next().is_some(), "{s:?} not judged");
     }
-    assert_eq!(d.root_cause.as_ref(), d.verdicts.iter().find(|v| v.status == Status::Fail));
+    assert_eq!(
+        d.root_cause.as_ref(),
+        d.verdicts.iter().find(|v| v.status == Status::Fail)
+    );
 }
 
 /// The verdict with this cause (panics with the whole diagnosis otherwise).
@@ -368,6 +499,9 @@ pub fn find<'a>(d: &'a Diagnosis, cause: &str) -> &'a sfb_trace::StepVerdict {
 
 /// (step, status, cause) of the root cause.
 pub fn root(d: &Diagnosis) -> (Step, Status, String) {
-    let r = d.root_cause.as_ref().unwrap_or_else(|| panic!("no root cause in {:#?}", d.verdicts));
+    let r = d
+        .root_cause
+        .as_ref()
+        .unwrap_or_else(|| panic!("no root cause in {:#?}", d.verdicts));
     (r.step, r.status, r.cause.to_string())
 }
