@@ -160,11 +160,6 @@ pub const CAUSES: &[(&str, Step, &str)] = &[
         "REGISTER was sent and nothing came back",
     ),
     (
-        "auth.incomplete",
-        A,
-        "the REGISTER exchange ended without a final answer",
-    ),
-    (
         "auth.no_usable_offer",
         A,
         "the registrar offers no scheme this client can use",
