@@ -1095,3 +1095,63 @@ fn every_rule_test_trace_survives_a_json_round_trip_and_apply() {
     let back = sfb_trace::SignInTrace::from_json(t.to_json().as_bytes()).unwrap();
     assert_eq!(diagnose(&back), d);
 }
+
+#[test]
+fn an_ntlm_handshake_stopped_before_credentials_is_not_a_wrong_password() {
+    let mut b = B::new();
+    b.discovery_ok();
+    b.connect_ok();
+    b.sent(Step::Authentication, &register(1, None));
+    b.recv(
+        Step::Authentication,
+        &response("401 Unauthorized", 1, "REGISTER", &[NTLM_OFFER]),
+    );
+    b.sent(Step::Authentication, &register(2, Some(NTLM_AUTHZ)));
+    b.token(AuthProtocol::Ntlm, Direction::Sent, "negotiate", &[]);
+    b.recv(
+        Step::Authentication,
+        &response("401 Unauthorized", 2, "REGISTER", &[NTLM_OFFER]),
+    );
+    b.token(AuthProtocol::Ntlm, Direction::Received, "challenge", &[]);
+    let d = b.judge();
+    assert_eq!(root(&d).2, "auth.rejected");
+    assert!(
+        find(&d, "auth.rejected")
+            .sentence
+            .contains("stopped after the server's challenge")
+    );
+}
+
+#[test]
+fn a_redirect_to_the_same_host_that_then_registers_is_no_loop() {
+    let mut b = B::new();
+    b.discovery_ok();
+    b.connect_ok();
+    b.ntlm_until(&response(
+        "301 Redirect request to Home Server",
+        3,
+        "REGISTER",
+        &[
+            SIGNED,
+            "Contact: <sip:sfbfe01.contoso.com:5061;transport=tls>",
+        ],
+    ));
+    b.tcp(
+        Step::Redirection,
+        "sfbfe01.contoso.com",
+        "10.0.0.12",
+        5061,
+        TcpOutcome::Connected,
+    );
+    b.tls(
+        Step::Redirection,
+        "sfbfe01.contoso.com",
+        "10.0.0.12",
+        5061,
+        None,
+        T0 + 365 * 86_400_000,
+    );
+    b.ntlm_until(&response("200 OK", 3, "REGISTER", &[SIGNED]));
+    b.settings_ok(10);
+    all_pass(&b.judge());
+}

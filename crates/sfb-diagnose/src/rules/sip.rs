@@ -344,10 +344,17 @@ fn success(ctx: &Ctx<'_>, last: &Sip, sent_auth: &[&Sip], redirected: bool) -> S
             .first()
             .cloned()
             .unwrap_or_else(|| "?".to_owned());
-        format!(
-            "{reg} authenticated the user ({scheme}) and redirected to {to} ({signed} {}).",
-            last.status_words()
-        )
+        if sent_auth.is_empty() {
+            format!(
+                "{reg} redirected to {to} before any authentication ({signed} {}).",
+                last.status_words()
+            )
+        } else {
+            format!(
+                "{reg} authenticated the user ({scheme}) and redirected to {to} ({signed} {}).",
+                last.status_words()
+            )
+        }
     } else {
         format!(
             "{reg} registered the user ({scheme}, {signed} {}).",
@@ -553,6 +560,27 @@ fn credentials_refused(
         );
     }
     let user = who(ctx).unwrap_or_else(|| "the user".to_owned());
+    let ntlm_tokens = ctx
+        .tokens
+        .iter()
+        .any(|(_, t)| t.protocol == AuthProtocol::Ntlm);
+    let authenticated = ctx
+        .tokens
+        .iter()
+        .any(|(_, t)| t.protocol == AuthProtocol::Ntlm && t.message_type == "authenticate");
+    if ntlm_tokens && !authenticated {
+        let why = ctx
+            .prior(Step::Authentication, "")
+            .map(|v| format!(" The client recorded: {}", clip(&v.sentence)))
+            .unwrap_or_default();
+        return verdict(
+            "auth.rejected",
+            Status::Fail,
+            format!("The NTLM handshake with {reg} stopped after the server's challenge: no credentials were sent ({diag}).{why}"),
+            Some("Read the client's reason (scheme selection, lockout safety); run again with --auth ntlm and a password source.".to_owned()),
+            ids,
+        );
+    }
     if mentions_disabled(last) {
         return verdict(
             "auth.ad_account_disabled",
@@ -794,6 +822,19 @@ fn redirection(ctx: &Ctx<'_>, outcome: Outcome) -> Vec<StepVerdict> {
         ));
         return out;
     }
+    let to = last.contacts[0].clone();
+    let by = registrar(last, ctx);
+    if let Some(r) = registered_at.filter(|r| r.id > last.id) {
+        out.push(verdict(
+            "redirect.ok",
+            Status::Pass,
+            format!("{by} redirected to {to}, which registered the user."),
+            None,
+            vec![last.id, r.id],
+        ));
+        out.extend(backup(ctx, r));
+        return out;
+    }
     // The chain of registrars: the first leg's host, then each Contact.
     let first_host = targets(ctx, |id| ctx.first_leg(id))
         .into_iter()
@@ -814,19 +855,6 @@ fn redirection(ctx: &Ctx<'_>, outcome: Outcome) -> Vec<StepVerdict> {
             Some("Fix the user's home pool assignment (Get-CsUser RegistrarPool) and the pools' Director/registrar settings so the chain ends at the home pool.".to_owned()),
             redirects.iter().map(|r| r.id).collect(),
         ));
-        return out;
-    }
-    let to = last.contacts[0].clone();
-    let by = registrar(last, ctx);
-    if let Some(r) = registered_at.filter(|r| r.id > last.id) {
-        out.push(verdict(
-            "redirect.ok",
-            Status::Pass,
-            format!("{by} redirected to {to}, which registered the user."),
-            None,
-            vec![last.id, r.id],
-        ));
-        out.extend(backup(ctx, r));
         return out;
     }
     let after = targets(ctx, |id| id > last.id);
