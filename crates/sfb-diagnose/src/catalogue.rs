@@ -144,7 +144,7 @@ pub const SIP: &[Entry] = &[
     e(
         1034,
         "Previous hop server component did not report diagnostic information",
-        "the next hop failed silently; the hop that said it names it in PeerServer (reconstructed from field captures)",
+        "the next hop failed silently; the hop that said it names it in PeerServer",
         "Check the server named in PeerServer: it is down or unreachable from the hop that said it.",
         Some("auth.next_hop_down"),
         "reconstructed (field captures; the [MS-OCER] §7.2 entry was not read)",

@@ -490,6 +490,13 @@ fn no_auth_skips_authentication_with_what_the_401_revealed() {
     ] {
         assert!(v.sentence.contains(part), "{part} missing: {}", v.sentence);
     }
+    assert_eq!(
+        v.sentence,
+        "Not attempted (no credentials): sfbfe01.contoso.com answered 401 Unauthorized offering \
+         NTLM (targetname sfbfe01.contoso.com), Kerberos (targetname sip/sfbfe01.contoso.com), \
+         TLS-DSK (targetname sfbfe01.contoso.com), realm \"SIP Communications Service\", sts-uri \
+         https://sfbfe01.contoso.com:443/CertProv/CertProvisioningService.svc. Server: RTC/6.0."
+    );
     assert!(d.root_cause.is_none());
     assert_eq!(d.status(Step::Redirection), Status::Skipped);
     assert_eq!(d.status(Step::Settings), Status::Skipped);
@@ -690,6 +697,12 @@ fn registrar_refusals_are_read_through_the_catalogue() {
 
     let d = rejected(R504);
     let v = find(&d, "auth.next_hop_down");
+    assert!(
+        v.sentence
+            .contains("1007 (\"Temporarily cannot route.\"), said by dir01.contoso.com"),
+        "{}",
+        v.sentence
+    );
     assert!(
         v.sentence
             .starts_with("edge01.contoso.com could not reach its next hop pool2.contoso.com"),

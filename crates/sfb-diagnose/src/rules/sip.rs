@@ -664,12 +664,11 @@ fn refused(ctx: &Ctx<'_>, last: &Sip, regs: &[&Sip]) -> StepVerdict {
                 who(ctx).unwrap_or_else(|| "the account used".to_owned())
             ),
             "auth.next_hop_down" => format!(
-                "{said} could not reach its next hop{} ({status}; {diag}): {}.",
+                "{said} could not reach its next hop{} ({status}; {diag}).",
                 x.peer_server
                     .as_deref()
                     .map(|p| format!(" {p}"))
                     .unwrap_or_default(),
-                e.meaning
             ),
             "auth.client_version_blocked" => format!(
                 "{said} blocks this client version ({status}; {diag}); the User-Agent sent was \"{}\".",
