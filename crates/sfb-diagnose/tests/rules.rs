@@ -1168,3 +1168,41 @@ fn a_redirect_to_the_same_host_that_then_registers_is_no_loop() {
     b.settings_ok(10);
     all_pass(&b.judge());
 }
+
+#[test]
+fn an_srv_target_without_address_fails_connectivity_naming_it() {
+    let mut b = B::new();
+    b.dns(
+        "_sipinternaltls._tcp.contoso.com",
+        "SRV",
+        "x",
+        "answer",
+        &["_sipinternaltls._tcp.contoso.com 60 SRV 0 0 5061 pool1.contoso.com"],
+    );
+    b.dns("pool1.contoso.com", "A", "srv target", "nxdomain", &[]);
+    let d = b.judge();
+    assert_eq!(
+        root(&d),
+        (
+            Step::Connectivity,
+            Status::Fail,
+            "connectivity.no_address".into()
+        )
+    );
+    assert!(
+        find(&d, "connectivity.no_address")
+            .sentence
+            .contains("pool1.contoso.com A (nxdomain)")
+    );
+}
+
+#[test]
+fn a_remote_access_refusal_worded_disabled_keeps_its_code() {
+    let d = rejected(&response(
+        "403 Forbidden",
+        3,
+        "REGISTER",
+        &["ms-diagnostics-public: 4003;reason=\"Remote access is disabled for this user\""],
+    ));
+    assert_eq!(root(&d).2, "auth.remote_access_disabled");
+}

@@ -120,10 +120,29 @@ pub(crate) fn judge(ctx: &Ctx<'_>, discovery_failed: bool) -> Vec<StepVerdict> {
                 Vec::new(),
             )];
         }
+        let unanswered: Vec<String> = ctx
+            .dns
+            .iter()
+            .filter(|(_, d)| {
+                (d.rtype.eq_ignore_ascii_case("A") || d.rtype.eq_ignore_ascii_case("AAAA"))
+                    && d.answers.is_empty()
+            })
+            .map(|(_, d)| {
+                format!(
+                    "{} {} ({})",
+                    clip(&d.name),
+                    clip(&d.rtype),
+                    clip(&d.outcome)
+                )
+            })
+            .collect();
         return vec![verdict(
             "connectivity.no_address",
             Status::Fail,
-            "No connection was attempted: no candidate server had an address.".to_owned(),
+            format!(
+                "No connection was attempted: no candidate server had an address (asked without an answer: {}).",
+                list(&unanswered, 6)
+            ),
             Some("Check the discovery step: the SRV targets and fallback names must have A or AAAA records.".to_owned()),
             ctx.dns.iter().map(|(id, _)| *id).collect(),
         )];

@@ -633,7 +633,13 @@ fn refused(ctx: &Ctx<'_>, last: &Sip, regs: &[&Sip]) -> StepVerdict {
         .diags
         .iter()
         .find_map(|x| catalogue::sip(x.code).and_then(|e| e.cause.map(|c| (x, e, c))));
-    if text.contains("disabled") {
+    let specific = catalogued.is_some_and(|(_, _, c)| {
+        !matches!(
+            c,
+            "auth.not_sip_enabled" | "auth.user_not_found" | "auth.user_not_in_pool"
+        )
+    });
+    if text.contains("disabled") && !specific {
         let ad = text.contains("active directory")
             || text.contains("account is disabled")
             || last.diags.iter().any(|x| x.code == 1000);
