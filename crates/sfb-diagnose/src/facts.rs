@@ -126,6 +126,8 @@ pub(crate) struct Sip {
     pub(crate) warnings: Vec<String>,
     /// `presence-state`.
     pub(crate) presence_state: Option<String>,
+    /// Does the message mention a location profile (the SERVICE that asks for the dial plan)?
+    pub(crate) location_profile: bool,
 }
 
 impl Sip {
@@ -190,6 +192,7 @@ pub(crate) fn read_sip(id: EvidenceId, ev: &SipEvidence) -> Sip {
         event: None,
         warnings: Vec::new(),
         presence_state: None,
+        location_profile: false,
     };
     // Longer than any SIP message a registrar sends: read only the start (the facts are in the
     // header section).
@@ -198,6 +201,7 @@ pub(crate) fn read_sip(id: EvidenceId, ev: &SipEvidence) -> Sip {
         cut -= 1;
     }
     let text = ev.text.get(..cut).unwrap_or_default();
+    s.location_profile = text.to_ascii_lowercase().contains("locationprofile");
     match parse_datagram(text.as_bytes(), &Limits::default()) {
         Ok(m) => fill(&mut s, &m),
         Err(_) => {

@@ -1206,3 +1206,35 @@ fn a_remote_access_refusal_worded_disabled_keeps_its_code() {
     ));
     assert_eq!(root(&d).2, "auth.remote_access_disabled");
 }
+
+#[test]
+fn an_absent_location_profile_is_not_a_settings_failure() {
+    let mut b = B::healthy();
+    let service = msg(&[
+        "SERVICE sip:alice@contoso.com SIP/2.0",
+        "Via: SIP/2.0/TLS 10.0.0.5:51034;branch=z9hG4bK77",
+        "From: <sip:alice@contoso.com>;tag=7d3a1f0c9b",
+        "To: <sip:alice@contoso.com>",
+        "Call-ID: 6f1c2e9a0b7d4c3e8a5f1d2b9c7e4a60",
+        "CSeq: 20 SERVICE",
+        "Content-Type: application/msrtc-locationprofile-request+xml",
+        "Content-Length: 0",
+    ]);
+    b.sent(Step::Settings, &service);
+    b.recv(
+        Step::Settings,
+        &response("404 Not Found", 20, "SERVICE", &[SIGNED]),
+    );
+    all_pass(&b.judge());
+    // Any other SERVICE failing warns.
+    let mut b = B::healthy();
+    b.sent(
+        Step::Settings,
+        &service.replace("msrtc-locationprofile-request+xml", "SOAP+xml"),
+    );
+    b.recv(
+        Step::Settings,
+        &response("404 Not Found", 20, "SERVICE", &[SIGNED]),
+    );
+    assert_eq!(b.judge().status(Step::Settings), Status::Warn);
+}

@@ -1014,6 +1014,11 @@ fn settings(ctx: &Ctx<'_>, outcome: Outcome) -> Vec<StepVerdict> {
             Some(a) if a.status.is_some_and(|c| (200..300).contains(&c)) => {
                 ok.push((format!("{name} ({})", a.status_words()), a.id))
             }
+            // A user without a dial plan: the location profile is absent, not failed.
+            Some(a) if q.location_profile && a.status == Some(404) => ok.push((
+                format!("{name} location profile (none: {})", a.status_words()),
+                a.id,
+            )),
             _ if provisioning => {
                 let (words, mut ids) = match answer {
                     Some(a) => (
