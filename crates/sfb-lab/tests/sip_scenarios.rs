@@ -37,7 +37,11 @@ fn sign_in(sc: Scenario, role: Role, user: &str) -> (Client, Vec<sfb_sip_codec::
 fn wrong_password_and_disabled_account_fail_the_final_handshake() {
     for sc in [Scenario::NtlmWrongPassword, Scenario::AdAccountDisabled] {
         let (_, rs) = sign_in(sc, Role::Pool(PoolId(0)), "alice");
-        assert_eq!(rs.iter().map(status).collect::<Vec<_>>(), [401, 401, 401], "{sc}");
+        assert_eq!(
+            rs.iter().map(status).collect::<Vec<_>>(),
+            [401, 401, 401],
+            "{sc}"
+        );
         let last = &rs[2];
         assert_eq!(
             diag(last),
@@ -87,10 +91,19 @@ fn remote_access_disabled_refuses_only_external_users() {
     assert_eq!(status(last), 403, "{}", text(last));
     assert_eq!(
         diag(last),
-        (4003, "From URI not enabled for remote access".into(), None, true)
+        (
+            4003,
+            "From URI not enabled for remote access".into(),
+            None,
+            true
+        )
     );
     c.verify(last).unwrap();
-    let (_, rs) = sign_in(Scenario::RemoteAccessDisabled, Role::Pool(PoolId(0)), "alice");
+    let (_, rs) = sign_in(
+        Scenario::RemoteAccessDisabled,
+        Role::Pool(PoolId(0)),
+        "alice",
+    );
     assert_eq!(status(rs.last().unwrap()), 200);
 }
 
@@ -160,7 +173,10 @@ fn provisioning_error_after_a_good_registration() {
         "sip:alice@contoso.test",
         &[
             ("Event", "vnd-microsoft-provisioning-v2"),
-            ("Accept", "application/vnd-microsoft-roaming-provisioning-v2+xml"),
+            (
+                "Accept",
+                "application/vnd-microsoft-roaming-provisioning-v2+xml",
+            ),
             ("Expires", "0"),
         ],
         b"",

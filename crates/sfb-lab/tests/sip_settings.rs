@@ -48,7 +48,10 @@ const SUB: [(&str, &str); 4] = [
 
 fn subscribe(c: &mut Client, extra: &[(&str, &str)], body: &[u8]) -> OwnedMessage {
     let mut h: Vec<(&str, &str)> = SUB.to_vec();
-    h.push(("Contact", "<sip:alice@contoso.test;opaque=user:epid:4233FD41093B5FD6B5D265;gruu>"));
+    h.push((
+        "Contact",
+        "<sip:alice@contoso.test;opaque=user:epid:4233FD41093B5FD6B5D265;gruu>",
+    ));
     h.extend_from_slice(extra);
     let r = c.signed("SUBSCRIBE", "sip:alice@contoso.test", &h, body);
     c.verify(&r).unwrap();
@@ -63,8 +66,14 @@ fn provisioning_v2() {
         &mut c,
         &[
             ("Event", "vnd-microsoft-provisioning-v2"),
-            ("Accept", "application/vnd-microsoft-roaming-provisioning-v2+xml"),
-            ("Content-Type", "application/vnd-microsoft-roaming-provisioning-v2+xml"),
+            (
+                "Accept",
+                "application/vnd-microsoft-roaming-provisioning-v2+xml",
+            ),
+            (
+                "Content-Type",
+                "application/vnd-microsoft-roaming-provisioning-v2+xml",
+            ),
             ("Expires", "0"),
         ],
         req,
@@ -84,13 +93,18 @@ fn provisioning_v2() {
     assert_eq!(names.iter().filter(|n| *n == "provisionGroup").count(), 4);
     assert!(b.contains("<ucLocationProfile>ContosoLab.contoso.test</ucLocationProfile>"));
     assert!(b.contains("<focusFactoryUri>sip:alice@contoso.test;gruu;opaque=app:conf:focusfactory</focusFactoryUri>"));
-    assert!(b.contains("<absInternalServerUrl>https://pool0.contoso.test/abs/handler</absInternalServerUrl>"));
+    assert!(b.contains(
+        "<absInternalServerUrl>https://pool0.contoso.test/abs/handler</absInternalServerUrl>"
+    ));
     assert!(b.contains("<property name=\"AllowIPAudio\">true</property>"));
     assert!(b.contains("<provisionGroup name=\"publicProviders\"/>"));
     // A wrong Accept: 406.
     let r = subscribe(
         &mut c,
-        &[("Event", "vnd-microsoft-provisioning-v2"), ("Accept", "text/plain")],
+        &[
+            ("Event", "vnd-microsoft-provisioning-v2"),
+            ("Accept", "text/plain"),
+        ],
         b"",
     );
     assert_eq!(status(&r), 406);
@@ -127,7 +141,13 @@ fn roaming_contacts_and_self() {
     );
     assert_eq!(status(&r), 200);
     let names = xml_elements(r.message().body());
-    for n in ["roamingData", "categories", "category", "containers", "subscribers"] {
+    for n in [
+        "roamingData",
+        "categories",
+        "category",
+        "containers",
+        "subscribers",
+    ] {
         assert!(names.iter().any(|x| x == n), "{n} in {names:?}");
     }
 }
@@ -148,7 +168,10 @@ fn location_profile() {
         "application/ms-location-profile-definition+xml"
     );
     let names = xml_elements(r.message().body());
-    assert_eq!(names.first().map(String::as_str), Some("LocationProfileDescription"));
+    assert_eq!(
+        names.first().map(String::as_str),
+        Some("LocationProfileDescription")
+    );
     assert_eq!(names.iter().filter(|n| *n == "Rule").count(), 5);
     assert!(body(&r).contains("<Name>ContosoLab.contoso.test</Name>"));
     assert!(body(&r).contains("<Translation>+1425555$1</Translation>"));
@@ -189,7 +212,10 @@ fn batched_presence() {
     }
     assert!(parts[0].contains("application/rlmi+xml"));
     assert!(parts[0].contains("uri=\"sip:bob@contoso.test\""));
-    assert!(parts[0].contains("state=\"terminated\""), "unknown resource");
+    assert!(
+        parts[0].contains("state=\"terminated\""),
+        "unknown resource"
+    );
     assert!(parts[1].contains("<availability>3500</availability>"));
 }
 

@@ -26,7 +26,12 @@ fn ntlm_at_the_home_pool() {
     let o = &ra.challenges[0];
     assert_eq!(
         (o.scheme, o.realm.as_str(), o.targetname.as_str(), o.version),
-        (Scheme::Ntlm, "SIP Communications Service", "pool0.contoso.test", Some(4))
+        (
+            Scheme::Ntlm,
+            "SIP Communications Service",
+            "pool0.contoso.test",
+            Some(4)
+        )
     );
     assert_eq!(
         header(&rs[0], "Date").as_deref(),
@@ -40,7 +45,10 @@ fn ntlm_at_the_home_pool() {
     let ok = &rs[2];
     c.verify(ok).unwrap();
     let contact = header(ok, "Contact").unwrap();
-    assert!(contact.starts_with("<sip:192.0.2.10:50123;transport=tls"), "{contact}");
+    assert!(
+        contact.starts_with("<sip:192.0.2.10:50123;transport=tls"),
+        "{contact}"
+    );
     assert!(
         contact.contains(
             "gruu=\"sip:alice@contoso.test;opaque=user:epid:4233FD41093B5FD6B5D265;gruu\""
@@ -66,7 +74,12 @@ fn ntlm_at_the_home_pool() {
     assert!(m.ms_user_logon_data().is_none(), "internal user");
     assert!(m.header("To").unwrap().value.contains(";tag="));
     // Un-REGISTER: signed 200, Expires 0.
-    let bye = c.signed("REGISTER", "sip:contoso.test", &[("Contact", CONTACT), ("Expires", "0")], b"");
+    let bye = c.signed(
+        "REGISTER",
+        "sip:contoso.test",
+        &[("Contact", CONTACT), ("Expires", "0")],
+        b"",
+    );
     assert_eq!(status(&bye), 200);
     assert_eq!(header(&bye, "Expires").as_deref(), Some("0"));
     c.verify(&bye).unwrap();
@@ -79,9 +92,24 @@ fn ntlm_at_the_home_pool() {
 fn the_director_and_a_non_home_pool_redirect_to_the_home_pool() {
     let lab = lab(Scenario::Healthy, false);
     for (role, user, target, targetname) in [
-        (Role::Director, "alice", "<sip:pool0.contoso.test:5061;transport=tls>", "director.contoso.test"),
-        (Role::Director, "bob", "<sip:pool1.contoso.test:5062;transport=tls>", "director.contoso.test"),
-        (Role::Pool(PoolId(1)), "alice", "<sip:pool0.contoso.test:5061;transport=tls>", "pool1.contoso.test"),
+        (
+            Role::Director,
+            "alice",
+            "<sip:pool0.contoso.test:5061;transport=tls>",
+            "director.contoso.test",
+        ),
+        (
+            Role::Director,
+            "bob",
+            "<sip:pool1.contoso.test:5062;transport=tls>",
+            "director.contoso.test",
+        ),
+        (
+            Role::Pool(PoolId(1)),
+            "alice",
+            "<sip:pool0.contoso.test:5061;transport=tls>",
+            "pool1.contoso.test",
+        ),
     ] {
         let mut c = Client::new(&lab, role, user);
         let rs = c.register();
@@ -113,7 +141,10 @@ fn external_user_through_the_edge() {
     let m = r.message();
     let offers = ResponseAuth::from_message(&m).challenges;
     assert_eq!(
-        offers.iter().map(|o| (o.scheme, o.targetname.as_str())).collect::<Vec<_>>(),
+        offers
+            .iter()
+            .map(|o| (o.scheme, o.targetname.as_str()))
+            .collect::<Vec<_>>(),
         [
             (Scheme::Ntlm, "director.contoso.test"),
             (Scheme::Kerberos, "sip/director.contoso.test")
@@ -162,7 +193,10 @@ fn a_tampered_client_signature_is_refused() {
     assert_eq!(status(&r), 401, "{}", text(&r));
     assert!(header(&r, "Authentication-Info").is_none());
     let rm = r.message();
-    assert_eq!(ResponseAuth::from_message(&rm).challenges[0].scheme, Scheme::Ntlm);
+    assert_eq!(
+        ResponseAuth::from_message(&rm).challenges[0].scheme,
+        Scheme::Ntlm
+    );
     // The association is gone: even a correctly signed request is challenged now.
     let again = c.signed("OPTIONS", "sip:alice@contoso.test", &[], b"");
     assert_eq!(status(&again), 401);

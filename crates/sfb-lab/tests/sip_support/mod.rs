@@ -1,7 +1,11 @@
 //! A SIP client for the lab's SIP roles, driven in process: sfb-auth's client half (NTLM
 //! client and security association) and the codec's builders, as `sfb-auth/tests/sipae_e2e.rs`
 //! does against a scripted server.
-#![allow(dead_code, unreachable_pub, reason = "each test file uses a part of the support module")]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    reason = "each test file uses a part of the support module"
+)]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -84,7 +88,11 @@ pub fn keytab(names: &[&str]) -> PathBuf {
 /// The lab for a scenario, optionally with a Kerberos keytab for the Director and the pools.
 pub fn lab(scenario: Scenario, kerberos: bool) -> SipLab {
     let kerberos = kerberos.then(|| KerberosConfig {
-        keytab: keytab(&["director.contoso.test", "pool0.contoso.test", "pool1.contoso.test"]),
+        keytab: keytab(&[
+            "director.contoso.test",
+            "pool0.contoso.test",
+            "pool1.contoso.test",
+        ]),
         realm: "CONTOSO.TEST".into(),
     });
     SipLab::with_seed(
@@ -171,7 +179,10 @@ impl Client {
         let mut b = RequestBuilder::new(method, ruri)
             .header(
                 "Via",
-                &format!("SIP/2.0/TLS 192.0.2.10:50123;branch=z9hG4bK{}{}", self.call_id, self.cseq),
+                &format!(
+                    "SIP/2.0/TLS 192.0.2.10:50123;branch=z9hG4bK{}{}",
+                    self.call_id, self.cseq
+                ),
             )
             .header("Max-Forwards", "70")
             .header("From", &format!("<{}>;tag=a1b2c3;epid=01010101", self.uri))
@@ -233,7 +244,9 @@ impl Client {
         let unsigned = self.build(method, ruri, headers, body, None);
         let sa = self.sa.as_mut().expect("signed in");
         let um = unsigned.message();
-        let v = sa.authorize(&MessageFields::from_message(&um).unwrap()).unwrap();
+        let v = sa
+            .authorize(&MessageFields::from_message(&um).unwrap())
+            .unwrap();
         let name = sa.header().request_header();
         self.build(method, ruri, headers, body, Some((name, &v.to_string())))
     }
@@ -275,7 +288,13 @@ impl Client {
     /// The first, unauthenticated REGISTER.
     pub fn first_register(&mut self) -> OwnedMessage {
         self.cseq += 1;
-        let m = self.build("REGISTER", "sip:contoso.test", &register_headers(), b"", None);
+        let m = self.build(
+            "REGISTER",
+            "sip:contoso.test",
+            &register_headers(),
+            b"",
+            None,
+        );
         self.send(&m)
     }
 
@@ -313,7 +332,13 @@ impl Client {
             self.cseq += 1;
             self.register_transactions += 1;
             if sa.must_sign_final() {
-                let unsigned = self.build("REGISTER", "sip:contoso.test", &register_headers(), b"", None);
+                let unsigned = self.build(
+                    "REGISTER",
+                    "sip:contoso.test",
+                    &register_headers(),
+                    b"",
+                    None,
+                );
                 let um = unsigned.message();
                 sa.sign_request(&mut value, &MessageFields::from_message(&um).unwrap())
                     .unwrap();
