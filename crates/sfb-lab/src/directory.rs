@@ -126,3 +126,36 @@ impl Directory {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logins_find_their_user() {
+        let d = Directory::contoso();
+        for login in [
+            "CONTOSO\\alice",
+            "contoso\\ALICE",
+            "alice@contoso.test",
+            "alice@CONTOSO.TEST",
+            "alice",
+        ] {
+            assert_eq!(
+                d.by_login(login).map(|u| u.sip_uri.as_str()),
+                Some("sip:alice@contoso.test"),
+                "{login}"
+            );
+        }
+        for login in ["OTHER\\alice", "alice@other.test", "carol", ""] {
+            assert!(d.by_login(login).is_none(), "{login}");
+        }
+        assert_eq!(
+            d.by_sip_uri("sip:Bob@Contoso.Test").map(|u| u.home_pool),
+            Some(PoolId(1))
+        );
+        let dbg = format!("{:?}", d);
+        assert!(!dbg.contains("Lab-Pass"), "{dbg}");
+        assert!(dbg.contains("remote_access: true"));
+    }
+}

@@ -335,3 +335,67 @@ impl SipConnection {
         self.role
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> SipConfig {
+        let ep = |f: &str, a: &str| Endpoint {
+            fqdn: f.into(),
+            addr: a.parse().unwrap(),
+        };
+        SipConfig {
+            topology: Topology {
+                sip_domain: "contoso.test".into(),
+                edge: ep("sip.contoso.test", "127.0.0.1:1"),
+                director: ep("director.contoso.test", "127.0.0.1:2"),
+                pools: vec![Pool {
+                    endpoint: ep("pool0.contoso.test", "127.0.0.1:3"),
+                    backup: None,
+                }],
+            },
+            directory: Directory::contoso(),
+            scenario: Scenario::Healthy,
+            kerberos: None,
+        }
+    }
+
+    #[test]
+    fn bad_configurations_are_named() {
+        // bob's home pool 1 does not exist.
+        let e = SipLab::new(config()).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("sip:bob@contoso.test has home pool 1 of 1"),
+            "{e}"
+        );
+        let mut c = config();
+        c.directory.users.retain(|u| u.home_pool.0 == 0);
+        c.kerberos = Some(KerberosConfig {
+            keytab: "/nonexistent/sip.keytab".into(),
+            realm: "CONTOSO.TEST".into(),
+        });
+        let e = SipLab::new(c).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("keytab /nonexistent/sip.keytab: "),
+            "{e}"
+        );
+        let mut c = config();
+        c.topology.pools.clear();
+        assert!(matches!(SipLab::new(c), Err(SipLabError::Topology(_))));
+    }
+
+    #[test]
+    fn no_secret_in_debug() {
+        let mut c = config();
+        c.directory.users.retain(|u| u.home_pool.0 == 0);
+        let lab = SipLab::new(c).unwrap();
+        let conn = lab.accept(Role::Pool(PoolId(0)), "127.0.0.1:9".parse().unwrap());
+        for dbg in [format!("{lab:?}"), format!("{conn:?}")] {
+            assert!(!dbg.contains("Lab-Pass"), "{dbg}");
+        }
+        assert_eq!(conn.role(), Role::Pool(PoolId(0)));
+    }
+}
