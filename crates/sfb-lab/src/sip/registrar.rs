@@ -87,10 +87,8 @@ impl std::fmt::Debug for Registrar {
     }
 }
 
-/// What the account checks decided.
-enum Refusal {
-    Status(u16, &'static str, Diag, Option<String>),
-}
+/// A refusal by the account checks: status, reason phrase, diagnostic, optional Warning text.
+struct Refusal(u16, &'static str, Diag, Option<String>);
 
 impl Registrar {
     pub(crate) fn new(shared: Arc<Shared>, hop: Hop, behind_edge: bool, mut rng: Rng) -> Self {
@@ -377,7 +375,7 @@ impl Registrar {
     }
 
     fn refuse(&mut self, msg: &Message<'_>, r: Refusal) -> Vec<u8> {
-        let Refusal::Status(code, reason, diag, warning) = r;
+        let Refusal(code, reason, diag, warning) = r;
         let (n, v) = diag.header(self.fqdn());
         let mut b = base(msg, code, reason, &self.to_tag).header(n, &v);
         if let Some(w) = warning {
@@ -397,7 +395,7 @@ impl Registrar {
             .and_then(Result::ok)
             .map(|na| addr_spec(na.uri).to_owned())
             .unwrap_or_default();
-        let not_sip = || Refusal::Status(404, "Not Found", reply::NOT_ENABLED_FOR_SIP, None);
+        let not_sip = || Refusal(404, "Not Found", reply::NOT_ENABLED_FOR_SIP, None);
         let Some(user) = dir.by_sip_uri(&from) else {
             return Err(not_sip());
         };
@@ -410,7 +408,7 @@ impl Registrar {
             .and_then(|w| dir.by_login(w))
             .is_some_and(|u| u.sip_uri == user.sip_uri);
         if !same {
-            return Err(Refusal::Status(
+            return Err(Refusal(
                 403,
                 "Forbidden",
                 reply::NOT_AUTHORIZED_FOR_FROM,
@@ -418,15 +416,10 @@ impl Registrar {
             ));
         }
         if !user.state.sfb_enabled {
-            return Err(Refusal::Status(
-                403,
-                "Forbidden",
-                reply::NOT_ENABLED_FOR_SIP,
-                None,
-            ));
+            return Err(Refusal(403, "Forbidden", reply::NOT_ENABLED_FOR_SIP, None));
         }
         if remote && !user.state.remote_access {
-            return Err(Refusal::Status(
+            return Err(Refusal(
                 403,
                 "Forbidden",
                 reply::NOT_ENABLED_FOR_REMOTE_ACCESS,
@@ -436,7 +429,7 @@ impl Registrar {
         if self.scenario() == Scenario::ClientVersionBlocked
             && let Some(ua) = msg.user_agent()
         {
-            return Err(Refusal::Status(
+            return Err(Refusal(
                 403,
                 "Forbidden",
                 reply::CLIENT_VERSION_BLOCKED,
