@@ -198,3 +198,44 @@ fn mutated_sign_ins_never_panic() {
     let mut ok = Client::new(&lab, Role::Pool(PoolId(0)), "alice");
     assert_eq!(status(ok.register().last().unwrap()), 200);
 }
+
+/// One byte of a signed request mutated on an established connection (the signature, CSeq,
+/// headers or body touched): every answer parses with the codec, and some mutations are
+/// refused (a bad signature drops the association).
+#[test]
+fn mutated_signed_requests_on_established_connections() {
+    let lab = lab(Scenario::Healthy, false);
+    let mut seed = 0xD1B5_4A32_u64;
+    let mut rnd = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        usize::try_from(seed % u64::try_from(n.max(1)).unwrap()).unwrap()
+    };
+    let mut rejected = 0;
+    for _ in 0..60 {
+        let mut c = Client::new(&lab, Role::Pool(PoolId(0)), "alice");
+        assert_eq!(status(c.register().last().unwrap()), 200);
+        for _ in 0..5 {
+            let req = c.signed_request(
+                "SUBSCRIBE",
+                "sip:alice@contoso.test",
+                &[("Event", "vnd-microsoft-roaming-contacts")],
+                b"",
+            );
+            let mut m = req.as_bytes().to_vec();
+            let at = rnd(m.len());
+            m[at] = b"0Z:;\"<>, \r"[rnd(10)];
+            for out in c.conn.on_message(&m, now()) {
+                let r = parse(&out);
+                if status(&r) != 200 {
+                    rejected += 1;
+                }
+            }
+            if c.conn.is_closed() {
+                break;
+            }
+        }
+    }
+    assert!(rejected > 0);
+}
