@@ -48,7 +48,9 @@ fn unix_secs(t: SystemTime) -> u64 {
 
 /// Windows FILETIME (100 ns since 1601-01-01) for the NTLM timestamp.
 pub(crate) fn filetime(t: SystemTime) -> u64 {
-    (unix_secs(t) + 11_644_473_600).saturating_mul(10_000_000)
+    unix_secs(t)
+        .saturating_add(11_644_473_600)
+        .saturating_mul(10_000_000)
 }
 
 /// `t` shifted forward by `skew` (a registrar whose clock runs fast).
@@ -97,6 +99,15 @@ mod tests {
         assert_eq!(http_date(UNIX_EPOCH), "Thu, 01 Jan 1970 00:00:00 GMT");
         let leap = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
         assert_eq!(http_date(leap), "Tue, 29 Feb 2000 00:00:00 GMT");
+    }
+
+    #[test]
+    fn extreme_times_do_not_overflow() {
+        let far = UNIX_EPOCH + Duration::from_secs(u64::MAX / 4);
+        assert_eq!(filetime(far), u64::MAX);
+        assert!(http_date(far).ends_with(" GMT"));
+        assert_eq!(filetime(UNIX_EPOCH), 116_444_736_000_000_000);
+        assert_eq!(skewed(far, Duration::MAX), far);
     }
 
     #[test]
