@@ -53,7 +53,10 @@ impl Directory {
         Self {
             sip_domain: "contoso.test".to_owned(),
             netbios_domain: "CONTOSO".to_owned(),
-            users: vec![user("alice", "Lab-Pass-1!", 0), user("bob", "Lab-Pass-2!", 1)],
+            users: vec![
+                user("alice", "Lab-Pass-1!", 0),
+                user("bob", "Lab-Pass-2!", 1),
+            ],
         }
     }
 

@@ -103,7 +103,10 @@ impl SipLab {
 
     /// A new connection accepted on `role` from `peer`.
     pub fn accept(&self, role: Role, peer: SocketAddr) -> SipConnection {
-        SipConnection { _role: role, _peer: peer }
+        SipConnection {
+            _role: role,
+            _peer: peer,
+        }
     }
 }
 
