@@ -357,10 +357,13 @@ impl Lab {
         let (dir, temp_dir) = match &config.state_dir {
             Some(d) => (d.clone(), None),
             None => {
+                // Unique per lab, also for several labs in one process.
+                static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+                let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let d = std::env::temp_dir().join(format!(
-                    "sfb-lab-{}-{}",
+                    "sfb-lab-{}-{n}-{}",
                     std::process::id(),
-                    seed & 0xffff_ffff
+                    dns.addr.port()
                 ));
                 (d.clone(), Some(d))
             }

@@ -63,7 +63,8 @@ pub enum PkiError {
 pub enum Defect {
     /// None: issued by the intermediate, sent with it, valid now, with the role's names.
     None,
-    /// Issued by [`ROGUE_ROOT_CN`], which the client does not trust.
+    /// Issued by [`ROGUE_ROOT_CN`], which the client does not trust (sent with that root, as a
+    /// server using a private CA the client lacks does).
     UntrustedRoot,
     /// The leaf is sent without the intermediate.
     IncompleteChain,
@@ -300,7 +301,10 @@ impl Pki {
         p.not_after = odt(na);
         let key = KeyPair::generate()?;
         let (leaf, chain_rest) = match defect {
-            Defect::UntrustedRoot => (p.signed_by(&key, &self.rogue)?, vec![]),
+            Defect::UntrustedRoot => (
+                p.signed_by(&key, &self.rogue)?,
+                vec![self.rogue.der().clone()],
+            ),
             Defect::IncompleteChain => (p.signed_by(&key, &self.intermediate)?, vec![]),
             _ => (
                 p.signed_by(&key, &self.intermediate)?,
