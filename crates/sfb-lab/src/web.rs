@@ -175,7 +175,11 @@ impl AutodiscoverServer {
                 loop {
                     tokio::select! {
                         accepted = listener.accept() => {
-                            let Ok((tcp, _)) = accepted else { continue };
+                            let Ok((tcp, _)) = accepted else {
+                                // Out of descriptors and the like: back off instead of spinning.
+                                tokio::time::sleep(Duration::from_millis(50)).await;
+                                continue;
+                            };
                             let Ok(permit) = limit.clone().try_acquire_owned() else {
                                 drop(tcp); // over the cap: closed at once
                                 continue;
