@@ -83,6 +83,9 @@ pub(crate) fn run(args: &Args) -> ExitCode {
         }
     };
     runtime.block_on(async {
+        // Handlers first: a signal that arrives once the lab has printed where it is stops it
+        // cleanly.
+        let stop = Stop::register();
         let lab = match Lab::start(config).await {
             Ok(l) => l,
             Err(e) => {
@@ -104,7 +107,7 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             print!("{}", render_text(info));
         }
         // Ctrl-C (or SIGTERM) stops the lab cleanly.
-        wait_for_stop().await;
+        stop.wait().await;
         lab.shutdown().await;
         if !args.json {
             println!("lab stopped");
@@ -113,19 +116,39 @@ pub(crate) fn run(args: &Args) -> ExitCode {
     })
 }
 
-async fn wait_for_stop() {
+/// SIGINT (Ctrl-C) and SIGTERM, registered before the lab starts.
+struct Stop {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Stop {
+    fn register() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let signals = signal(SignalKind::interrupt())
+                .and_then(|int| Ok((int, signal(SignalKind::terminate())?)))
+                .ok();
+            Self { signals }
+        }
+        #[cfg(not(unix))]
+        {
+            Self {}
+        }
+    }
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        if let Some((mut int, mut term)) = self.signals {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
+                _ = int.recv() => {}
                 _ = term.recv() => {}
             }
             return;
         }
+        let _ = tokio::signal::ctrl_c().await;
     }
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 fn render_text(info: &sfb_lab::LabInfo) -> String {
