@@ -12,7 +12,16 @@ struct LabProcess {
 }
 
 impl Drop for LabProcess {
+    /// SIGTERM (the lab removes its temporary directory), SIGKILL if it is still up after 5 s.
     fn drop(&mut self) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        for _ in 0..50 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
