@@ -1,8 +1,8 @@
 //! `sfb`: the headless Skype for Business client.
 //!
 //! Subcommands (see `docs/cli.md`): `sip parse` decodes and validates SIP messages;
-//! `discover` runs step 1 of the sign-in (DNS plan and autodiscover). `signin` and `lab` arrive
-//! with their crates.
+//! `discover` runs step 1 of the sign-in (DNS plan and autodiscover); `lab` runs the emulated
+//! deployment in the foreground. `signin` arrives with its crate.
 //!
 //! Exit codes: 0 success, 1 the operation ran and failed, 2 usage error, 3 internal error;
 //! `sip parse` uses 65 (data error) for an invalid message.
@@ -11,6 +11,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod discover;
+mod lab;
 mod password;
 mod sip_parse;
 mod tls_roots;
@@ -30,6 +31,8 @@ struct Cli {
 enum Command {
     /// Step 1 only: the DNS lookup plan, endpoints in order, trust verdicts, evidence.
     Discover(Box<discover::Args>),
+    /// Run the emulated deployment (contoso.test on loopback) until Ctrl-C.
+    Lab(lab::Args),
     /// SIP message tools.
     Sip {
         #[command(subcommand)]
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Discover(args) => discover::run(&args),
+        Command::Lab(args) => lab::run(&args),
         Command::Sip {
             command: SipCommand::Parse(args),
         } => sip_parse::run(&args),

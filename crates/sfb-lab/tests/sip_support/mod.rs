@@ -74,8 +74,12 @@ pub fn keytab(names: &[&str]) -> PathBuf {
         file.extend_from_slice(&i32::try_from(b.len()).unwrap().to_be_bytes());
         file.extend_from_slice(&b);
     }
+    // One file per call: tests run in parallel threads, and a keytab rewritten while another
+    // test reads it is a torn read.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!(
-        "sfb-lab-sip-{}-{}",
+        "sfb-lab-sip-{}-{n}-{}",
         std::process::id(),
         names.join("+")
     ));
