@@ -319,3 +319,64 @@ async fn a_ticket_for_another_service_is_refused_with_diagnostics() {
     assert_eq!(d.code, 28020);
     assert!(svc.issued().is_empty());
 }
+
+/// The independent acceptor: MIT krb5's GSS-API through python-gssapi (`scripts/gssapi_oracle.py`
+/// in accept mode, default mechanism, so its SPNEGO layer reads our NegTokenInit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mit_gssapi_accepts_our_spnego_token() {
+    use base64::prelude::{BASE64_STANDARD, Engine as _};
+    use sfb_certprov::HttpAuthClient;
+    use sfb_certprov::negotiate::NegotiateHttpClient;
+    use std::io::Write;
+
+    let Some(kdc) = Kdc::start() else { return };
+    let python = std::env::var("SFB_PYTHON").unwrap_or_else(|_| "python3".into());
+    let probe = Command::new(&python)
+        .args(["-c", "import gssapi"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !probe {
+        assert!(
+            std::env::var("SFB_REQUIRE_PEERS").as_deref() != Ok("1"),
+            "required test peer missing: python-gssapi in {python} (SFB_REQUIRE_PEERS=1)"
+        );
+        return;
+    }
+    let spn = http_spn(HOST);
+    let ap_req = ap_req(&kdc, &spn, "Passw0rd").await.unwrap();
+    let mut client = NegotiateHttpClient::new(Box::new(PrefetchedApReq::new(&spn, ap_req)), HOST);
+    let token = client.step(None).unwrap();
+
+    let mut child = Command::new(&python)
+        .arg(repo_root().join("scripts/gssapi_oracle.py"))
+        .env("KRB5_CONFIG", kdc.dir.join("krb5.conf"))
+        .env(
+            "KRB5_KTNAME",
+            format!("FILE:{}", kdc.dir.join("http.keytab").display()),
+        )
+        .env("KRB5RCACHETYPE", "none")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let request = format!(
+        r#"{{"mode": "accept", "token": "{}"}}"#,
+        BASE64_STANDARD.encode(&token)
+    );
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(request.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let reply = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        reply.contains(r#""complete": true"#)
+            && reply.contains(r#""initiator": "alice@CONTOSO.TEST""#),
+        "{reply} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
