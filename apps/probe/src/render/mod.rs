@@ -95,8 +95,8 @@ pub(crate) fn evidence_line(kind: &EvidenceKind) -> String {
                 s.push_str(": ");
                 s.push_str(&fields.join(", "));
             }
-            if a.raw.is_some() {
-                s.push_str(" [raw token kept: --raw-trace]");
+            if let Some(raw) = &a.raw {
+                s.push_str(&format!(" raw={raw} [--raw-trace]"));
             }
             s
         }

@@ -70,12 +70,7 @@ pub fn render(report: &Report<'_>, opts: TextOptions) -> String {
 
     let _ = writeln!(s, "\n{}", paint.bold("steps:"));
     for step in &report.steps {
-        let tag = match step.status {
-            Status::Pass => "PASS",
-            Status::Warn => "WARN",
-            Status::Fail => "FAIL",
-            Status::Skipped => "SKIP",
-        };
+        let tag = tag_of(step.status);
         let head = format!(
             "  {} {:<15} {:>6} ms",
             paint.status(step.status, tag),
@@ -164,10 +159,10 @@ pub fn render(report: &Report<'_>, opts: TextOptions) -> String {
 
 fn tag_of(status: Status) -> &'static str {
     match status {
-        Status::Pass => "pass",
-        Status::Warn => "warn",
-        Status::Fail => "fail",
-        Status::Skipped => "skip",
+        Status::Pass => "PASS",
+        Status::Warn => "WARN",
+        Status::Fail => "FAIL",
+        Status::Skipped => "SKIP",
     }
 }
 
