@@ -92,7 +92,7 @@ struct Args {
     #[arg(long, conflicts_with = "batch")]
     lab: bool,
     /// The lab's fault scenario.
-    #[arg(long, value_name = "NAME", requires = "lab")]
+    #[arg(long, value_name = "NAME")]
     scenario: Option<String>,
     /// Probe every row of this CSV: `sip_uri[,login][,password_file|password_env]`.
     #[arg(long, value_name = "FILE.csv")]
@@ -151,6 +151,12 @@ fn usage(message: impl Into<String>, hint: Option<&str>) -> Failure {
 }
 
 fn run(args: &Args, runner: &dyn Runner) -> Result<u8, Failure> {
+    if args.scenario.is_some() && !args.lab {
+        return Err(usage(
+            "--scenario needs --lab",
+            Some("sfb-probe --lab --scenario NAME"),
+        ));
+    }
     if args.auth == AuthScheme::TlsDsk {
         return Err(usage(
             "--auth tls-dsk is not implemented yet",

@@ -20,6 +20,8 @@ const ROW_GAP: usize = 46;
 const LEFT: usize = 110;
 /// Top margin (lane titles).
 const TOP: usize = 56;
+/// The narrowest ladder (room for an ms-diagnostics line).
+const MIN_WIDTH: usize = 900;
 /// The most hops drawn as lanes; further peers share the last lane.
 const MAX_LANES: usize = 8;
 
@@ -32,7 +34,7 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px}\
 .root{background:#fff;border-left:6px solid #c62828;padding:12px 16px;border-radius:4px;box-shadow:0 1px 2px #0002}\
 .root.ok{border-left-color:#2e7d32}\
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(230px,1fr));gap:12px}\
-.card{background:#fff;border-radius:6px;padding:10px 12px;box-shadow:0 1px 2px #0002;border-top:4px solid #8a939c}\
+.card{overflow-wrap:anywhere;background:#fff;border-radius:6px;padding:10px 12px;box-shadow:0 1px 2px #0002;border-top:4px solid #8a939c}\
 .card.pass{border-top-color:#2e7d32;background:#fff}.card.warn{border-top-color:#b26a00;background:#fff}\
 .card.fail{border-top-color:#c62828;background:#fff}.card.skipped{background:#fff}\
 .card h3{margin:0 0 6px;font-size:15px;text-transform:capitalize}\
@@ -226,7 +228,7 @@ fn ladder_svg(s: &mut String, rows: &[LadderRow]) {
             .unwrap_or(MAX_LANES - 1);
         LEFT + (i + 1) * LANE_GAP
     };
-    let width = LEFT + (lanes.len() + 1) * LANE_GAP - LANE_GAP / 2 + 40;
+    let width = (LEFT + (lanes.len() + 1) * LANE_GAP - LANE_GAP / 2 + 40).max(MIN_WIDTH);
     let height = TOP + rows.len() * ROW_GAP + 20;
     let _ = write!(
         s,
@@ -276,8 +278,8 @@ fn ladder_svg(s: &mut String, rows: &[LadderRow]) {
         if let Some(d) = r.diagnostics.first() {
             let _ = write!(
                 s,
-                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#c62828\" font-size=\"11\">ms-diagnostics {}</text>",
-                (LEFT + hop) / 2,
+                "<text x=\"{}\" y=\"{}\" fill=\"#c62828\" font-size=\"11\">ms-diagnostics {}</text>",
+                LEFT + 8,
                 y + 16,
                 esc(d)
             );
