@@ -1,7 +1,7 @@
 //! What one probe run is asked to do ([`Request`]) and the seam that performs it ([`Runner`]).
 //!
 //! The app does no sign-in itself: a [`Runner`] turns a [`Request`] into a
-//! [`SignInTrace`](sfb_trace::SignInTrace) whose steps carry their verdicts. The binary wires
+//! [`SignInTrace`] whose steps carry their verdicts. The binary wires
 //! [`NotWired`] until the session and diagnosis crates are connected; tests plug in their own.
 
 use std::fmt;

@@ -1,5 +1,5 @@
 //! The `--json` report: `{"schema": "sfb.probe-report/1", "status", "root_cause", "steps",
-//! "ladder", "trace"}`, the trace being the whole [`SignInTrace`](sfb_trace::SignInTrace).
+//! "ladder", "trace"}`, the trace being the whole [`SignInTrace`].
 //! Its JSON Schema is `apps/probe/schema/probe-report.schema.json`.
 
 use serde::Serialize;
