@@ -6,6 +6,7 @@
 //! here; the only clock reads are the batch pacing sleeps.
 
 pub mod batch;
+pub mod cli;
 pub mod logging;
 pub mod personal;
 pub mod render;

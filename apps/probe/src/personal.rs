@@ -28,13 +28,28 @@ const PERSONAL_HEADERS: &[&str] = &[
 /// Auth token field names (or parts of them) that name a person or a machine.
 const PERSONAL_FIELDS: &[&str] = &["user", "workstation", "principal", "cname", "display"];
 
+/// The most distinct addresses collected for scrubbing.
+const MAX_ADDRESSES: usize = 16;
+
 /// A copy of the trace with personal data replaced (idempotent).
+///
+/// The addresses scrubbed from free text are the target's and those the SIP messages' personal
+/// headers name (so a trace whose target was already hidden by its producer is still scrubbed).
 pub fn redact_personal(trace: &SignInTrace) -> SignInTrace {
     let mut out = trace.clone();
-    let address = address_of(&trace.target);
+    let mut addresses: Vec<String> = address_of(&trace.target).into_iter().collect();
+    for e in &trace.evidence {
+        if let EvidenceKind::Sip(sip) = &e.kind {
+            header_addresses(&sip.text, &mut addresses);
+        }
+    }
     out.target = REDACTED_PERSONAL.to_owned();
     out.policy.redact_personal = true;
-    let scrub = |s: &str| scrub_address(s, address.as_deref());
+    let scrub = |s: &str| {
+        addresses
+            .iter()
+            .fold(s.to_owned(), |acc, a| scrub_address(&acc, Some(a)))
+    };
     for e in &mut out.evidence {
         match &mut e.kind {
             EvidenceKind::Sip(sip) => {
@@ -75,6 +90,36 @@ pub fn redact_personal(trace: &SignInTrace) -> SignInTrace {
         }
     }
     out
+}
+
+/// Adds the `user@host` of every `sip:` URI in the personal headers of a message (bounded).
+fn header_addresses(text: &str, into: &mut Vec<String>) {
+    for line in text.lines() {
+        if line.is_empty() {
+            break;
+        }
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        if !PERSONAL_HEADERS
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(name.trim()))
+        {
+            continue;
+        }
+        let lower = value.to_ascii_lowercase();
+        let mut from = 0;
+        while let Some(i) = lower.get(from..).and_then(|r| r.find("sip:")) {
+            let start = from + i + 4;
+            let rest = value.get(start..).unwrap_or_default();
+            let end = rest.find(['>', ';', ',', '"', ' ']).unwrap_or(rest.len());
+            let addr = rest.get(..end).unwrap_or_default().to_ascii_lowercase();
+            if addr.contains('@') && !into.contains(&addr) && into.len() < MAX_ADDRESSES {
+                into.push(addr);
+            }
+            from = start;
+        }
+    }
 }
 
 /// `alice@contoso.com` from `sip:alice@contoso.com` (`None` if there is no user part).
@@ -161,6 +206,16 @@ mod tests {
         assert!(out.contains("Contact: <personal>;+sip.instance"), "{out}");
         assert!(!out.contains("Alice"), "{out}");
         assert!(out.ends_with("body From: keep"), "{out}");
+    }
+
+    #[test]
+    fn addresses_come_from_personal_headers_too() {
+        let mut found = Vec::new();
+        header_addresses(
+            "SIP/2.0 200 OK\r\nFrom: \"A\" <sip:Alice@Contoso.com>;tag=1\r\nVia: sip:x@y\r\nTo: sip:bob@contoso.com\r\n\r\nFrom: <sip:body@x.y>",
+            &mut found,
+        );
+        assert_eq!(found, ["alice@contoso.com", "bob@contoso.com"]);
     }
 
     #[test]
