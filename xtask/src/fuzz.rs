@@ -121,9 +121,12 @@ fn run_targets(targets: &[String], seconds: u32) -> Result<()> {
 fn seed_dirs(target: &str) -> Vec<PathBuf> {
     let root = root();
     let mut v = vec![root.join("fuzz/seeds").join(target)];
+    let data = root.join("crates/sfb-sip-codec/testdata");
     if target.starts_with("sip_") {
-        let data = root.join("crates/sfb-sip-codec/testdata");
         v.extend([data.join("lync"), data.join("rfc4475"), data.join("own")]);
+    } else if target.starts_with("lab_") || target.starts_with("diagnose_") {
+        // Real-shaped REGISTERs, 401s and settings messages.
+        v.push(data.join("lync"));
     }
     v
 }

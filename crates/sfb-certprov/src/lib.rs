@@ -67,7 +67,7 @@ pub mod fuzzing {
         }
     }
 
-    /// Fuzz target `spnego` (no target file yet): the Negotiate token reader.
+    /// Fuzz target `certprov_spnego`: the Negotiate token reader.
     pub fn spnego(data: &[u8]) {
         let _ = crate::negotiate::mech_token(data);
     }

@@ -244,6 +244,68 @@ pub(crate) fn under(host: &str, domain: &str) -> bool {
     h == d || h.ends_with(&format!(".{d}"))
 }
 
+#[doc(hidden)]
+pub mod fuzzing {
+    //! Entry points for the fuzz targets: each takes arbitrary bytes and must never panic.
+
+    use sfb_trace::{
+        Direction, EvidenceKind, RedactionPolicy, SignInTrace, SipEvidence, Step, Timestamp,
+    };
+
+    /// Reads `data` as a trace document and, if it is one, diagnoses it; then diagnoses a
+    /// trace whose SIP evidence is `data` split into messages (by two NUL bytes) as received.
+    pub fn trace(data: &[u8]) {
+        if let Ok(t) = SignInTrace::from_json(data) {
+            check(&t);
+        }
+        let mut t = SignInTrace::new(
+            "fuzz",
+            "sip:alice@contoso.test",
+            Timestamp::EPOCH,
+            RedactionPolicy::default(),
+        );
+        for (i, part) in data
+            .split(|b| *b == 0)
+            .filter(|p| !p.is_empty())
+            .take(16)
+            .enumerate()
+        {
+            let direction = if i % 2 == 0 {
+                Direction::Sent
+            } else {
+                Direction::Received
+            };
+            let step = if i < 6 {
+                Step::Authentication
+            } else {
+                Step::Settings
+            };
+            t.push_evidence(
+                Some(step),
+                EvidenceKind::Sip(SipEvidence {
+                    direction,
+                    at: Timestamp::EPOCH,
+                    peer: "127.0.0.1:5061".to_owned(),
+                    text: String::from_utf8_lossy(part).into_owned(),
+                    wire_len: part.len() as u64,
+                    truncated: false,
+                    redacted: false,
+                }),
+            );
+        }
+        check(&t);
+    }
+
+    fn check(t: &SignInTrace) {
+        let d = crate::diagnose(t);
+        for v in &d.verdicts {
+            assert!(v.evidence.iter().all(|id| t.evidence(*id).is_some()));
+        }
+        let mut applied = t.clone();
+        d.apply(&mut applied);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

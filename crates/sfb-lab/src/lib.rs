@@ -62,3 +62,89 @@ pub enum LabError {
     #[error("internal error: {0}")]
     Internal(&'static str),
 }
+
+#[doc(hidden)]
+pub mod fuzzing {
+    //! Entry points for the fuzz targets: each takes arbitrary bytes and must never panic.
+
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    use crate::directory::{Directory, PoolId};
+    use crate::scenario::Scenario;
+    use crate::sip::{Endpoint, Pool, Role, SipConfig, SipLab, Topology};
+
+    fn topology() -> Topology {
+        let ep = |fqdn: &str, port: u16| Endpoint {
+            fqdn: fqdn.to_owned(),
+            addr: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        };
+        Topology {
+            sip_domain: "contoso.test".to_owned(),
+            edge: ep("sip.contoso.test", 5061),
+            director: ep("dir01.contoso.test", 5062),
+            pools: vec![
+                Pool {
+                    endpoint: ep("pool01.contoso.test", 5063),
+                    backup: Some(PoolId(1)),
+                },
+                Pool {
+                    endpoint: ep("pool02.contoso.test", 5064),
+                    backup: Some(PoolId(0)),
+                },
+            ],
+        }
+    }
+
+    /// Feeds the messages in `data` (separated by two NUL bytes) to one connection of each
+    /// role, the way the listener does: whatever arrives, the roles answer or close, never
+    /// panic, and what they return stays bounded.
+    pub fn sip_connection(data: &[u8]) {
+        let Ok(lab) = SipLab::with_seed(
+            SipConfig {
+                topology: topology(),
+                directory: Directory::contoso(),
+                scenario: Scenario::Healthy,
+                kerberos: None,
+            },
+            7,
+        ) else {
+            return;
+        };
+        let now = UNIX_EPOCH + Duration::from_secs(1_767_225_600);
+        let peer = std::net::SocketAddr::from(([127, 0, 0, 9], 40000));
+        for role in [Role::Edge, Role::Director, Role::Pool(PoolId(0))] {
+            let mut conn = lab.accept(role, peer);
+            for (i, message) in data.split_inclusive_nul_pairs().enumerate() {
+                let at: SystemTime = now + Duration::from_secs(i as u64);
+                let out = conn.on_message(message, at);
+                assert!(out.iter().map(Vec::len).sum::<usize>() < 1 << 20);
+                if conn.is_closed() {
+                    break;
+                }
+            }
+        }
+    }
+
+    trait SplitNul {
+        fn split_inclusive_nul_pairs(&self) -> impl Iterator<Item = &[u8]>;
+    }
+
+    impl SplitNul for [u8] {
+        fn split_inclusive_nul_pairs(&self) -> impl Iterator<Item = &[u8]> {
+            let mut rest = self;
+            std::iter::from_fn(move || {
+                if rest.is_empty() {
+                    return None;
+                }
+                let end = rest.windows(2).position(|w| w == [0, 0]);
+                let (head, tail) = match end {
+                    Some(i) => (&rest[..i], &rest[i + 2..]),
+                    None => (rest, &[][..]),
+                };
+                rest = tail;
+                Some(head)
+            })
+            .take(16)
+        }
+    }
+}
