@@ -1,4 +1,5 @@
-//! The sign-in session, steps 2 to 5 of a sign-in. For now: step 2, connectivity.
+//! The sign-in session, steps 2 to 5 of a sign-in: connectivity, then the sign-in machine
+//! ([`signin`]: REGISTER, MS-SIPAE, redirect, settings) and its tokio driver ([`run_signin`]).
 //!
 //! For each candidate endpoint (from discovery, autodiscover, a redirect or the command line),
 //! every address of its host is tried in order, and each attempt is recorded: a TCP connect
@@ -20,6 +21,8 @@ mod classify;
 mod driver;
 mod error;
 mod legacy;
+pub mod signin;
+mod signin_driver;
 pub mod survey;
 mod target;
 mod tcp;
