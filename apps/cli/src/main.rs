@@ -1,8 +1,8 @@
 //! `sfb`: the headless Skype for Business client.
 //!
 //! Subcommands (see `docs/cli.md`): `sip parse` decodes and validates SIP messages;
-//! `discover` runs step 1 of the sign-in (DNS plan and autodiscover). `signin` and `lab` arrive
-//! with their crates.
+//! `discover` runs step 1 of the sign-in (DNS plan and autodiscover); `signin` runs steps 1 to
+//! 5 (sfb-session). `lab` arrives with its crate.
 //!
 //! Exit codes: 0 success, 1 the operation ran and failed, 2 usage error, 3 internal error;
 //! `sip parse` uses 65 (data error) for an invalid message.
@@ -12,6 +12,7 @@
 
 mod discover;
 mod password;
+mod signin;
 mod sip_parse;
 mod tls_roots;
 
@@ -30,6 +31,8 @@ struct Cli {
 enum Command {
     /// Step 1 only: the DNS lookup plan, endpoints in order, trust verdicts, evidence.
     Discover(Box<discover::Args>),
+    /// Steps 1 to 5: discovery, TLS, REGISTER with NTLM or Kerberos, redirect, settings.
+    Signin(Box<signin::Args>),
     /// SIP message tools.
     Sip {
         #[command(subcommand)]
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Discover(args) => discover::run(&args),
+        Command::Signin(args) => signin::run(&args),
         Command::Sip {
             command: SipCommand::Parse(args),
         } => sip_parse::run(&args),
