@@ -37,8 +37,8 @@ pub use driver::{
 pub use error::ConnectError;
 pub use legacy::{VersionProbe, survey_versions};
 pub use signin_driver::{
-    DriverOptions, KerberosLogin, MAX_SIP_TEXT, Recorder, Resolver, outcome_status, record_event,
-    run_signin, succeeded, system_resolver,
+    DriverOptions, KerberosLogin, MAX_SIP_TEXT, Progress, Recorder, Resolver, outcome_status,
+    record_event, run_signin, succeeded, system_resolver,
 };
 pub use target::{ConnectTarget, dns_evidence, name_source};
 pub use tcp::classify_connect_error;

@@ -59,6 +59,9 @@ pub fn system_resolver() -> Resolver {
     })
 }
 
+/// A progress callback, called with every event as it happens.
+pub type Progress = Box<dyn FnMut(&Event) + Send>;
+
 /// Kerberos login for the effect.
 pub struct KerberosLogin {
     /// The user (`alice` or `alice@REALM`).
@@ -90,7 +93,7 @@ pub struct DriverOptions {
     /// Resolves when the run must stop (Ctrl-C); the machine then un-REGISTERs.
     pub cancel: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     /// Called with every event as it happens (progress lines).
-    pub progress: Option<Box<dyn FnMut(&Event) + Send>>,
+    pub progress: Option<Progress>,
 }
 
 impl std::fmt::Debug for DriverOptions {

@@ -7,7 +7,7 @@
 mod support;
 
 #[path = "../../sfb-auth/tests/kerberos_support/mod.rs"]
-#[allow(dead_code, unreachable_pub, reason = "shared with sfb-auth's tests")]
+#[allow(unreachable_pub, reason = "shared with sfb-auth's tests")]
 mod kerberos_support;
 
 use std::collections::HashMap;

@@ -45,7 +45,7 @@
 //!   by default, RFC 3261 Timer F; TLS needs no retransmission). A 503/504 with `Retry-After`
 //!   (at most 60 s) is retried [`SignInConfig::max_retries`] times.
 
-mod settings;
+pub mod settings;
 mod wire;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -378,16 +378,19 @@ struct Pending {
 enum State {
     Connecting,
     Registering,
-    AwaitKerberos {
-        offers: Vec<Challenge>,
-        header: HeaderKind,
-        offer: Challenge,
-        config: KerberosConfig,
-    },
+    AwaitKerberos(Box<AwaitKerberos>),
     Settings,
     Staying,
     Unregistering,
     Done,
+}
+
+/// What the Kerberos effect resumes with.
+struct AwaitKerberos {
+    offers: Vec<Challenge>,
+    header: HeaderKind,
+    offer: Challenge,
+    config: KerberosConfig,
 }
 
 enum Sig {
@@ -742,15 +745,16 @@ impl SignIn {
 
     /// The result of [`Output::AcquireKerberosToken`].
     pub fn handle_kerberos(&mut self, result: Result<AcquiredToken, KerberosError>, now: Instant) {
-        let State::AwaitKerberos {
+        let State::AwaitKerberos(wait) = std::mem::replace(&mut self.state, State::Registering)
+        else {
+            return;
+        };
+        let AwaitKerberos {
             offers,
             header,
             offer,
             config,
-        } = std::mem::replace(&mut self.state, State::Registering)
-        else {
-            return;
-        };
+        } = *wait;
         let ctx = result.and_then(|t| KerberosContext::from_token(config, t));
         match ctx {
             Ok(ctx) => self.begin_sa(&offer, header, Box::new(ctx), now),
@@ -875,7 +879,7 @@ impl SignIn {
     }
 
     /// Builds a request; `auth` adds the (Proxy-)Authorization header.
-    #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments, reason = "the parts of one request")]
     fn build(
         &self,
         method: &str,
@@ -912,6 +916,10 @@ impl SignIn {
     }
 
     /// Sends a request, signed when the SA is established (or with the handshake value).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one private call site per request kind"
+    )]
     fn send(
         &mut self,
         method: &str,
@@ -1419,20 +1427,20 @@ impl SignIn {
                     Ok(mut kc) => {
                         let KerberosOutput::AcquireKerberosToken(req) = kc.start();
                         self.out.push_back(Output::AcquireKerberosToken(req));
-                        self.state = State::AwaitKerberos {
+                        self.state = State::AwaitKerberos(Box::new(AwaitKerberos {
                             offers,
                             header,
                             offer,
                             config,
-                        };
+                        }));
                     }
                     Err(e) => {
-                        self.state = State::AwaitKerberos {
+                        self.state = State::AwaitKerberos(Box::new(AwaitKerberos {
                             offers,
                             header,
                             offer,
                             config,
-                        };
+                        }));
                         self.handle_kerberos(Err(e), now);
                     }
                 }

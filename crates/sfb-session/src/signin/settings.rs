@@ -397,7 +397,7 @@ fn xml_parts(body: &[u8]) -> Vec<Node> {
     let mut out = Vec::new();
     for part in text.split("\r\n--") {
         let Some(i) = part.find('<') else { continue };
-        if let Ok(mut ns) = nodes(part[i..].as_bytes()) {
+        if let Ok(mut ns) = nodes(&part.as_bytes()[i..]) {
             out.append(&mut ns);
         }
         if out.len() > MAX_NODES {

@@ -46,7 +46,7 @@ pub(crate) fn redirect_targets(msg: &Message<'_>, from: &str) -> Vec<Endpoint> {
         ));
     }
     // Stable: equal q keeps wire order.
-    out.sort_by(|a, b| b.0.cmp(&a.0));
+    out.sort_by_key(|e| std::cmp::Reverse(e.0));
     out.into_iter().map(|(_, e)| e).collect()
 }
 
