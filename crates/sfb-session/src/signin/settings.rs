@@ -1,22 +1,22 @@
 //! Step 5: the settings requests a signed-in client sends, in the real client's order, and
 //! what is read from their answers.
 //!
-//! Each row: the request, the expected answer, what is extracted, and the rule. `[P]` =
-//! protocol.md §6.2 (which cites [MS-SIPREGE], [MS-PRES], [MS-SIPRE] or pidgin-sipe), `[S]` =
-//! sipe-notes.md §5, `[R]` = reconstructed (no capture or spec text seen; verify).
+//! Each row: the request, the expected answer, what is extracted, and the rule. `(P)` =
+//! protocol.md §6.2 (which cites [MS-SIPREGE], [MS-PRES], [MS-SIPRE] or pidgin-sipe), `(S)` =
+//! sipe-notes.md §5, `(R)` = reconstructed (no capture or spec text seen; verify).
 //!
 //! Every request carries `From`/`To` = self, the GRUU as Contact when the 200 OK gave one,
 //! and for SUBSCRIBEs the common self-subscription headers `Supported:
 //! com.microsoft.autoextend`, `Supported: ms-benotify`, `Proxy-Require: ms-benotify`,
-//! `Supported: ms-piggyback-first-notify` [P §6.2].
+//! `Supported: ms-piggyback-first-notify` (P §6.2).
 //!
 //! | # | item | Request-URI | Event | Accept | Content-Type + body | Require / Supported | expected | extracted | pass / warn / fail |
 //! | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
-//! | 1 | provisioning v2 | self [P] | `vnd-microsoft-provisioning-v2` [P] | `application/vnd-microsoft-roaming-provisioning-v2+xml` [P] | same type; `provisioningGroupList` of ServerConfiguration, meetingPolicy, ucPolicy, persistentChatConfiguration, userSetting, endpointConfiguration, locationPolicy [P]; `Expires: 0` [P] | common | 200 with the body piggybacked (`ms-piggyback-cseq`, `subscription-state: terminated`) [P] or a later (BE)NOTIFY | group names; every `*Url`/`*Uri` element of ServerConfiguration; `ucLocationProfile` / `ucUserLocationProfile` [P] | 2xx with ServerConfiguration: pass; 2xx without a body: warn (nothing to read) [R]; other: fail (the client cannot get its configuration) [R] |
-//! | 2 | roaming contacts | self [S] | `vnd-microsoft-roaming-contacts` [S] | `application/vnd-microsoft-roaming-contacts+xml` [S] | none | `Supported: ms-ucs` [S] | 200, contacts piggybacked or NOTIFYed | contact and group counts; UCS mode | 2xx: pass; 488 or `ucsmode="migrated"`: pass, contacts in Exchange [S]; other: warn [R] |
-//! | 3 | roaming self | self [P] | `vnd-microsoft-roaming-self` [P] | `application/vnd-microsoft-roaming-self+xml` [P] | same type; `roamingList` of categories, containers, subscribers [P] | common | 200 | category count | 2xx: pass; other: warn [R] |
-//! | 4 | location profile | `self;opaque=app:locationprofile:get;default` [P] | none | `application/ms-location-profile-definition+xml` [R] | same type; `<GetLocationProfile>` naming the profile from provisioning [R] | none | 200 with `LocationProfileDescription` [P] | profile name, rules (pattern → translation), external access prefix [P] | 2xx with a profile: pass; 2xx empty or 404: pass, no dial plan (a user without Enterprise Voice) [R]; other: warn [R] |
-//! | 5 | batched presence | self [P] | `presence` [P] | `application/msrtc-event-categories+xml, application/rlmi+xml, multipart/related` [P] | `application/msrtc-adrl-categorylist+xml`; `batchSub` for self with calendarData, contactCard, note, services, state [P] | `Require: adhoclist, categoryList`, `Supported: eventlist` [P] | 200, categories piggybacked or (BE)NOTIFYed | availability, activity, note | 2xx: pass; other: warn [R] |
+//! | 1 | provisioning v2 | self (P) | `vnd-microsoft-provisioning-v2` (P) | `application/vnd-microsoft-roaming-provisioning-v2+xml` (P) | same type; `provisioningGroupList` of ServerConfiguration, meetingPolicy, ucPolicy, persistentChatConfiguration, userSetting, endpointConfiguration, locationPolicy (P); `Expires: 0` (P) | common | 200 with the body piggybacked (`ms-piggyback-cseq`, `subscription-state: terminated`) (P) or a later (BE)NOTIFY | group names; every `*Url`/`*Uri` element of ServerConfiguration; `ucLocationProfile` / `ucUserLocationProfile` (P) | 2xx with ServerConfiguration: pass; 2xx without a body: warn (nothing to read) (R); other: fail (the client cannot get its configuration) (R) |
+//! | 2 | roaming contacts | self (S) | `vnd-microsoft-roaming-contacts` (S) | `application/vnd-microsoft-roaming-contacts+xml` (S) | none | `Supported: ms-ucs` (S) | 200, contacts piggybacked or NOTIFYed | contact and group counts; UCS mode | 2xx: pass; 488 or `ucsmode="migrated"`: pass, contacts in Exchange (S); other: warn (R) |
+//! | 3 | roaming self | self (P) | `vnd-microsoft-roaming-self` (P) | `application/vnd-microsoft-roaming-self+xml` (P) | same type; `roamingList` of categories, containers, subscribers (P) | common | 200 | category count | 2xx: pass; other: warn (R) |
+//! | 4 | location profile | `self;opaque=app:locationprofile:get;default` (P) | none | `application/ms-location-profile-definition+xml` (R) | same type; `<GetLocationProfile>` naming the profile from provisioning (R) | none | 200 with `LocationProfileDescription` (P) | profile name, rules (pattern → translation), external access prefix (P) | 2xx with a profile: pass; 2xx empty or 404: pass, no dial plan (a user without Enterprise Voice) (R); other: warn (R) |
+//! | 5 | batched presence | self (P) | `presence` (P) | `application/msrtc-event-categories+xml, application/rlmi+xml, multipart/related` (P) | `application/msrtc-adrl-categorylist+xml`; `batchSub` for self with calendarData, contactCard, note, services, state (P) | `Require: adhoclist, categoryList`, `Supported: eventlist` (P) | 200, categories piggybacked or (BE)NOTIFYed | availability, activity, note | 2xx: pass; other: warn (R) |
 
 use std::collections::BTreeMap;
 
