@@ -335,6 +335,9 @@ fn wrong_password_is_refused_once() {
         (Step::Authentication, "auth.credentials_refused")
     );
     assert!(sentence.contains("Final handshake failed"), "{sentence}");
+    let f = r.fact("refusal");
+    assert_eq!(f["status"], "401");
+    assert!(f["ms_diagnostics"].starts_with("1000;reason=\"Final handshake failed\""));
     // Exactly three REGISTERs: no retry with the same password.
     assert_eq!(r.sent_first_lines().len(), 3);
 }

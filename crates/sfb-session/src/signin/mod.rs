@@ -1231,6 +1231,7 @@ impl SignIn {
                 {
                     self.select.report(AttemptOutcome::Succeeded);
                 }
+                self.refusal_fact(step, m);
                 self.fail(
                     step,
                     "register.rejected",
@@ -1238,6 +1239,52 @@ impl SignIn {
                 );
             }
         }
+    }
+
+    /// A refusal's facts (status, reason, ms-diagnostics, Warning) for the diagnosis.
+    fn refusal_fact(&mut self, step: Step, m: &Message<'_>) {
+        let mut f = BTreeMap::new();
+        if let Some(c) = m.status_code() {
+            f.insert("status".into(), c.to_string());
+        }
+        let first = m
+            .as_bytes()
+            .split(|b| *b == b'\r')
+            .next()
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .unwrap_or_default();
+        f.insert("status_line".into(), first);
+        for (i, d) in m.ms_diagnostics().flatten().take(4).enumerate() {
+            let k = if i == 0 {
+                "ms_diagnostics".to_owned()
+            } else {
+                format!("ms_diagnostics_{i}")
+            };
+            let mut v = d.code.to_string();
+            if let Some(r) = d.reason() {
+                v.push_str(&format!(";reason=\"{r}\""));
+            }
+            if let Some(src) = d.source() {
+                v.push_str(&format!(";source=\"{src}\""));
+            }
+            if d.public {
+                v.push_str(";public");
+            }
+            f.insert(k, v);
+        }
+        for (h, k) in [
+            ("Warning", "warning"),
+            ("Server", "server"),
+            ("ms-user-logon-data", "ms_user_logon_data"),
+        ] {
+            if let Some(v) = wire::header(m, h) {
+                f.insert(k.into(), v);
+            }
+        }
+        if let Some(ep) = &self.current {
+            f.insert("endpoint".into(), ep.key());
+        }
+        self.fact(step, "refusal", f);
     }
 
     /// The first 401's facts (what `--no-auth` reports).
@@ -1317,6 +1364,7 @@ impl SignIn {
                 });
                 let Some(ch) = ch.cloned() else {
                     self.select.report(AttemptOutcome::FinalTokenRefused);
+                    self.refusal_fact(Step::Authentication, m);
                     let diag = wire::diagnostics(m)
                         .map(|d| format!(" (ms-diagnostics: {d})"))
                         .unwrap_or_default();
@@ -1351,6 +1399,7 @@ impl SignIn {
                     AttemptOutcome::FinalTokenRefused
                 };
                 self.select.report(outcome);
+                self.refusal_fact(Step::Authentication, m);
                 let diag = wire::diagnostics(m)
                     .map(|d| format!(" (ms-diagnostics: {d})"))
                     .unwrap_or_default();
