@@ -60,4 +60,56 @@ pub mod fuzzing {
     pub fn survey_reply(data: &[u8]) {
         let _ = crate::survey::parse_reply(data);
     }
+
+    /// Feeds hostile server bytes to a connected sign-in machine (NTLM), in chunks cut where
+    /// `data` says, then lets time run out; the machine must end with an outcome, never panic.
+    pub fn signin_input(data: &[u8]) {
+        use crate::signin::{AuthMode, Endpoint, Output, SignIn, SignInConfig};
+        use std::time::{Duration, Instant, SystemTime};
+        let t0 = Instant::now();
+        let auth = AuthMode::Credentials {
+            credential: sfb_auth::secret::Credential::from_login(
+                "D\\u",
+                sfb_auth::secret::CredentialSecret::Password(sfb_auth::secret::Password::new("p")),
+            ),
+            policy: sfb_auth::sipae::SchemePolicy::Auto(sfb_auth::sipae::Network::Internal),
+            kerberos_realm: None,
+            kdcs: Vec::new(),
+        };
+        let cfg = SignInConfig::new("sip:u@d.test", auth, "W", (t0, SystemTime::UNIX_EPOCH));
+        let Ok(mut m) = SignIn::new(
+            cfg,
+            vec![Endpoint::tls("d.test", 5061, "fuzz")],
+            Box::new(|b: &mut [u8]| b.fill(3)),
+        ) else {
+            return;
+        };
+        let local = std::net::SocketAddr::from(([127, 0, 0, 1], 5000));
+        m.handle_connected(0, local, t0);
+        let cut = usize::from(data.first().copied().unwrap_or(0)).max(1);
+        for chunk in data.chunks(cut) {
+            m.handle_bytes(chunk, t0);
+            while let Some(o) = m.poll_output() {
+                if let Output::AcquireKerberosToken(_) = o {
+                    m.handle_kerberos(
+                        Err(sfb_auth::kerberos::KerberosError::KdcUnreachable {
+                            kdcs: String::new(),
+                        }),
+                        t0,
+                    );
+                }
+            }
+        }
+        let mut now = t0;
+        for _ in 0..16 {
+            if m.is_done() {
+                break;
+            }
+            now += Duration::from_secs(61);
+            m.handle_timeout(now);
+            m.close(now);
+            while m.poll_output().is_some() {}
+        }
+        assert!(m.is_done(), "the machine did not end");
+    }
 }

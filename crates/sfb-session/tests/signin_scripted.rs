@@ -694,3 +694,35 @@ fn kerberos_with_a_real_kdc_takes_two_transactions() {
     assert_eq!(r.fact("registered")["register_transactions"], "2");
     assert!(r.events.iter().any(|e| matches!(e, Event::AuthToken { message_type, fields, .. } if message_type == "ap_req" && fields["sname"] == "sip/sip.contoso.test")));
 }
+
+/// Hostile server bytes: garbage, an oversized message, a flood of headers, a 401 whose
+/// challenge is junk, random bytes in odd chunks. The machine ends with an outcome, no panic.
+#[test]
+fn hostile_server_bytes_end_the_run_cleanly() {
+    let mut cases: Vec<Vec<u8>> = vec![
+        b"\x05garbage\r\n\r\nnot sip at all".to_vec(),
+        {
+            let mut v = b"\x40SIP/2.0 200 OK\r\nContent-Length: 99999999\r\n\r\n".to_vec();
+            v.extend(std::iter::repeat_n(b'x', 300_000));
+            v
+        },
+        {
+            let mut v = b"\x07SIP/2.0 401 Unauthorized\r\n".to_vec();
+            for i in 0..5000 {
+                v.extend(format!("X-H{i}: v\r\n").as_bytes());
+            }
+            v.extend(b"\r\n");
+            v
+        },
+        b"\x10SIP/2.0 401 Unauthorized\r\nVia: SIP/2.0/TLS 10.0.0.5:50000;branch=z9hG4bK1\r\nFrom: <sip:u@d.test>;tag=1\r\nTo: <sip:u@d.test>;tag=2\r\nCall-ID: 03030303030303030303030303030303\r\nCSeq: 1 REGISTER\r\nWWW-Authenticate: NTLM realm=\"\", targetname=, gssapi-data=\"%%%\"\r\nWWW-Authenticate: Kerberos\r\nContent-Length: 0\r\n\r\n".to_vec(),
+    ];
+    let mut rng = xorshift(12345);
+    for n in [1usize, 17, 512, 4096] {
+        let mut v = vec![0u8; n];
+        rng.fill(&mut v);
+        cases.push(v);
+    }
+    for c in cases {
+        sfb_session::fuzzing::signin_input(&c);
+    }
+}
