@@ -22,6 +22,7 @@ const PACKAGES: &[(&str, &str)] = &[
     ("openssl", "openssl"),
     ("kdig", "knot-dnsutils"),
     ("faketime", "faketime"),
+    ("chromium", "chromium"),
 ];
 
 /// Python modules of Debian's system Python (the venv sees them through system site packages).

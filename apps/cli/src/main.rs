@@ -2,7 +2,7 @@
 //!
 //! Subcommands (see `docs/cli.md`): `sip parse` decodes and validates SIP messages;
 //! `discover` runs step 1 of the sign-in (DNS plan and autodiscover); `signin` runs steps 1 to
-//! 5 (sfb-session). `lab` arrives with its crate.
+//! 5 (sfb-session); `lab` runs the emulated deployment in the foreground.
 //!
 //! Exit codes: 0 success, 1 the operation ran and failed, 2 usage error, 3 internal error;
 //! `sip parse` uses 65 (data error) for an invalid message.
@@ -11,6 +11,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod discover;
+mod lab;
 mod password;
 mod signin;
 mod sip_parse;
@@ -33,6 +34,8 @@ enum Command {
     Discover(Box<discover::Args>),
     /// Steps 1 to 5: discovery, TLS, REGISTER with NTLM or Kerberos, redirect, settings.
     Signin(Box<signin::Args>),
+    /// Run the emulated deployment (contoso.test on loopback) until Ctrl-C.
+    Lab(lab::Args),
     /// SIP message tools.
     Sip {
         #[command(subcommand)]
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Discover(args) => discover::run(&args),
         Command::Signin(args) => signin::run(&args),
+        Command::Lab(args) => lab::run(&args),
         Command::Sip {
             command: SipCommand::Parse(args),
         } => sip_parse::run(&args),

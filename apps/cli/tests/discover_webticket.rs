@@ -10,30 +10,14 @@ use base64::prelude::{BASE64_STANDARD, Engine as _};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use sfb_auth::ntlm::{CredentialStore, NtlmServer, NtlmServerConfig};
-use sfb_auth::{ServerContext, Step};
-use sfb_certprov::test_service::{AuthVerdict, HttpAuthenticator, TestService, TestServiceConfig};
+use sfb_certprov::test_service::{TestService, TestServiceConfig};
+use sfb_lab::web::NtlmAuthenticator;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 const PASSWORD: &str = "Passw0rd!";
 const TICKET_HOST: &str = "lyncweb.contoso.test";
 const XML: &str = "application/vnd.microsoft.rtc.autodiscover+xml; v=1";
-
-struct NtlmAuthenticator(NtlmServer);
-
-impl HttpAuthenticator for NtlmAuthenticator {
-    fn step(&mut self, client_token: &[u8]) -> AuthVerdict {
-        match self.0.step(Some(client_token)) {
-            Ok(Step::Continue(t)) => AuthVerdict::Continue(t),
-            Ok(Step::Done(_)) => AuthVerdict::Accepted {
-                user: self.0.authenticated_user().unwrap_or_default().to_owned(),
-            },
-            Err(e) => AuthVerdict::Rejected {
-                reason: e.to_string(),
-            },
-        }
-    }
-}
 
 fn counter(seed: u8) -> impl FnMut(&mut [u8]) + Send + 'static {
     let mut n = seed;

@@ -14,6 +14,7 @@ use tokio_rustls::client::TlsStream;
 
 use crate::flow::{Output, Response, WebTicket, WebTicketConfig, WebTicketError, WebTicketFlow};
 use crate::http1::{self, HttpError};
+use crate::negotiate::{KerberosTokenSource, NegotiateHttpClient};
 use crate::ntlm::NtlmHttpClient;
 use crate::rst::{RstRequest, SipUri};
 use crate::secret::Password;
@@ -315,6 +316,42 @@ pub async fn fetch_with_ntlm(
     let request =
         RstRequest::new(req.sip_uri.clone(), req.applies_to, rng).map_err(WebTicketError::from)?;
     let auth = NtlmHttpClient::new(req.login, req.password, &host).map_err(WebTicketError::from)?;
+    let config = WebTicketConfig {
+        url: req.web_ticket_url.to_owned(),
+        use_mex: req.use_mex,
+        limits: XmlLimits::default(),
+    };
+    driver
+        .run(WebTicketFlow::new(config, request, Box::new(auth)))
+        .await
+}
+
+/// What [`fetch_with_negotiate`] needs.
+#[derive(Debug, Clone, Copy)]
+pub struct NegotiateTicketRequest<'a> {
+    /// The service (`X-MS-WebTicketURL`).
+    pub web_ticket_url: &'a str,
+    /// The AppliesTo address, e.g. discovery's User URL.
+    pub applies_to: &'a str,
+    /// The user's SIP URI (the `uri` claim).
+    pub sip_uri: &'a SipUri,
+    /// Read `<url>/mex` first for the `WebTicketServiceWinNegotiate` address.
+    pub use_mex: bool,
+}
+
+/// The web ticket with HTTP Negotiate/Kerberos: `source` is asked once for an AP-REQ for
+/// `HTTP/<host of web_ticket_url>` ([`crate::negotiate::http_spn`]). `rng` supplies the RST
+/// context and the client entropy.
+pub async fn fetch_with_negotiate(
+    driver: &WebTicketDriver,
+    req: &NegotiateTicketRequest<'_>,
+    source: Box<dyn KerberosTokenSource>,
+    rng: &mut (dyn FnMut(&mut [u8]) + Send),
+) -> Result<WebTicket, DriverError> {
+    let host = HttpsUrl::parse(req.web_ticket_url)?.host;
+    let request =
+        RstRequest::new(req.sip_uri.clone(), req.applies_to, rng).map_err(WebTicketError::from)?;
+    let auth = NegotiateHttpClient::new(source, &host);
     let config = WebTicketConfig {
         url: req.web_ticket_url.to_owned(),
         use_mex: req.use_mex,

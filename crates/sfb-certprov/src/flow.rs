@@ -20,11 +20,20 @@ pub use error::{AuthClientError, MAX_ROUND_TRIPS, WebTicketError};
 /// Longest authentication token accepted from the server (base64 text).
 const MAX_TOKEN_B64: usize = 16 * 1024;
 
-/// The client half of an HTTP authentication mechanism (NTLM here; injected, so tests and
-/// other mechanisms can stand in). Sans-IO: no network, no clock.
+/// The client half of an HTTP authentication mechanism (NTLM: [`crate::ntlm`]; Kerberos in
+/// SPNEGO: [`crate::negotiate`]; injected, so tests and other mechanisms can stand in).
+/// Sans-IO: no network, no clock.
 pub trait HttpAuthClient: Send {
-    /// Returns the next token: the first (`None`) is the NEGOTIATE, then one per server token.
+    /// Returns the next token: the first (`None`) is the initial token (NTLM NEGOTIATE, or the
+    /// Kerberos AP-REQ), then one per server token.
     fn step(&mut self, server_token: Option<&[u8]>) -> Result<Vec<u8>, AuthClientError>;
+
+    /// The HTTP schemes this mechanism can be carried in, preferred first; the first one the
+    /// service offers is used. NTLM by default: `NTLM`, then `Negotiate` (raw NTLM inside
+    /// Negotiate, which IIS accepts).
+    fn schemes(&self) -> &'static [AuthScheme] {
+        &[AuthScheme::Ntlm, AuthScheme::Negotiate]
+    }
 }
 
 /// An HTTP header list as sent or received (names compared case-insensitively).
@@ -79,16 +88,19 @@ pub struct WebTicket {
 
 /// HTTP authentication schemes this client speaks (RFC 4559).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Scheme {
+pub enum AuthScheme {
+    /// `NTLM` (connection-oriented NTLM, [MS-NLMP]).
     Ntlm,
+    /// `Negotiate` (RFC 4559: SPNEGO, carrying Kerberos or NTLM).
     Negotiate,
 }
 
-impl Scheme {
-    fn name(self) -> &'static str {
+impl AuthScheme {
+    /// The scheme name as written in `WWW-Authenticate` / `Authorization`.
+    pub fn name(self) -> &'static str {
         match self {
-            Scheme::Ntlm => "NTLM",
-            Scheme::Negotiate => "Negotiate",
+            AuthScheme::Ntlm => "NTLM",
+            AuthScheme::Negotiate => "Negotiate",
         }
     }
 }
@@ -97,7 +109,7 @@ enum State {
     Start,
     Mex,
     Anonymous,
-    Negotiate(Scheme),
+    Negotiate(AuthScheme),
     Authenticate,
     Done,
 }
@@ -274,10 +286,9 @@ impl WebTicketFlow {
                     let offered = challenges(&r.headers);
                     let has =
                         |name: &str| offered.iter().any(|(s, _)| s.eq_ignore_ascii_case(name));
-                    let scheme = if has("NTLM") {
-                        Scheme::Ntlm
-                    } else if has("Negotiate") {
-                        Scheme::Negotiate
+                    let wanted = self.auth.schemes();
+                    let scheme = if let Some(s) = wanted.iter().find(|s| has(s.name())) {
+                        *s
                     } else {
                         let names: Vec<&str> = offered.iter().map(|(s, _)| s.as_str()).collect();
                         let mut offered = names.join(", ");
@@ -295,15 +306,31 @@ impl WebTicketFlow {
                 _ => Err(self.failure(r)),
             },
             State::Negotiate(scheme) => match r.status {
+                // A one-leg mechanism (Kerberos: the AP-REQ alone authenticates) is accepted at
+                // once. A mutual-authentication token in the 200's `WWW-Authenticate` is not
+                // checked: the service was authenticated by its TLS certificate.
+                200 => self.done(r),
                 401 => {
                     let token = challenges(&r.headers)
                         .into_iter()
                         .find(|(s, t)| s.eq_ignore_ascii_case(scheme.name()) && t.is_some())
-                        .and_then(|(_, t)| t)
-                        .ok_or_else(|| WebTicketError::NoChallenge {
-                            status: r.status,
-                            diagnostics: diagnostics(&r.headers),
-                        })?;
+                        .and_then(|(_, t)| t);
+                    let token = match token {
+                        Some(t) => t,
+                        // RFC 4559 §5: a bare `Negotiate` answering a token rejects it.
+                        None if scheme == AuthScheme::Negotiate => {
+                            return Err(WebTicketError::Refused {
+                                status: r.status,
+                                diagnostics: diagnostics(&r.headers),
+                            });
+                        }
+                        None => {
+                            return Err(WebTicketError::NoChallenge {
+                                status: r.status,
+                                diagnostics: diagnostics(&r.headers),
+                            });
+                        }
+                    };
                     if token.len() > MAX_TOKEN_B64 {
                         return Err(WebTicketError::BadToken);
                     }

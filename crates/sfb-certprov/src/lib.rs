@@ -9,6 +9,8 @@
 //! - [`mex`]: the `WebTicketServiceWinNegotiate` port address from the service metadata.
 //! - [`flow`]: the sans-IO exchange (mex, anonymous POST, HTTP NTLM handshake, RSTR).
 //! - [`ntlm`]: the HTTP NTLM client mechanism (sspi's connection-oriented NTLM).
+//! - [`negotiate`]: HTTP Negotiate with Kerberos (SPNEGO around an AP-REQ for `HTTP/<host>`,
+//!   obtained through the injected [`negotiate::KerberosTokenSource`]).
 //! - [`driver`]: the tokio driver (HTTP/1.1 keep-alive on one rustls connection).
 //! - `test_service` (feature `test-service`): an in-process HTTPS web ticket service for tests
 //!   and the lab.
@@ -21,6 +23,7 @@ pub mod driver;
 pub mod flow;
 mod http1;
 pub mod mex;
+pub mod negotiate;
 pub mod ntlm;
 pub mod psha1;
 pub mod rst;
@@ -33,8 +36,8 @@ pub mod xml;
 
 pub use diagnostics::MsDiagnostics;
 pub use flow::{
-    AuthClientError, HttpAuthClient, Output, Response, WebTicket, WebTicketConfig, WebTicketError,
-    WebTicketFlow,
+    AuthClientError, AuthScheme, HttpAuthClient, Output, Response, WebTicket, WebTicketConfig,
+    WebTicketError, WebTicketFlow,
 };
 pub use rst::{RstRequest, SipUri};
 pub use rstr::{IssuedToken, Lifetime, SoapFault};
@@ -62,6 +65,11 @@ pub mod fuzzing {
         if let Ok(s) = std::str::from_utf8(data) {
             let _ = crate::diagnostics::MsDiagnostics::parse(s);
         }
+    }
+
+    /// Fuzz target `spnego` (no target file yet): the Negotiate token reader.
+    pub fn spnego(data: &[u8]) {
+        let _ = crate::negotiate::mech_token(data);
     }
 
     /// Fuzz target `rst`: the RST reader of the test service.

@@ -6,8 +6,11 @@
 //!   401 `WWW-Authenticate: Negotiate` + `NTLM`; a token goes to the injected
 //!   [`HttpAuthenticator`] (one per connection): `Continue` → 401 with the server token,
 //!   `Rejected` → 401 with `X-Ms-diagnostics: 28020;source=…;reason=…;fault=…` and close,
-//!   `Accepted` → the RST is read and an RSTR returned. An unreadable RST → 500 SOAP fault with
-//!   `OCSDiagnosticsFault`.
+//!   `Accepted` → the RST is read and an RSTR returned. An unreadable RST → 500 SOAP fault
+//!   with `OCSDiagnosticsFault`.
+//! - Negotiate/Kerberos is one leg: the authenticator reads the AP-REQ with
+//!   [`crate::negotiate::mech_token`] and answers `Accepted` at once (the tests plug in
+//!   sfb-auth's keytab `KerberosServer`).
 //! - The SAML 1.1 assertion is UNSIGNED (no XML-DSig): it only has to look like one.
 //! - Server entropy comes from the injected RNG; the proof key computed for each ticket is
 //!   recorded ([`TestService::issued`]) so tests can compare it with the client's.

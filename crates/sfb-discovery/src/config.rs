@@ -70,8 +70,17 @@ pub enum ServerSpecError {
 }
 
 impl ManualServer {
-    /// Parses `host`, `host:port`, `1.2.3.4:port`, `[v6]` or `[v6]:port`.
+    /// Parses `host`, `host:port`, `1.2.3.4:port`, `[v6]` or `[v6]:port`; port
+    /// [`DEFAULT_SIP_TLS_PORT`] when none is given.
     pub fn parse(input: &str) -> Result<Self, ServerSpecError> {
+        Self::parse_with_default_port(input, DEFAULT_SIP_TLS_PORT)
+    }
+
+    /// [`ManualServer::parse`] with another default port (88 for a `--kdc`).
+    pub fn parse_with_default_port(
+        input: &str,
+        default_port: u16,
+    ) -> Result<Self, ServerSpecError> {
         let (host, port) = if let Some(rest) = input.strip_prefix('[') {
             let (v6, after) = rest
                 .split_once(']')
@@ -90,7 +99,7 @@ impl ManualServer {
             }
         };
         let port = match port {
-            None => DEFAULT_SIP_TLS_PORT,
+            None => default_port,
             Some(p) => match p.parse::<u16>() {
                 Ok(n) if n != 0 => n,
                 _ => return Err(ServerSpecError::BadPort(p.chars().take(16).collect())),

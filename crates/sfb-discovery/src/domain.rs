@@ -78,7 +78,8 @@ impl DomainName {
 
     /// Parses a query name: a host name, optionally preceded by SRV service and protocol
     /// labels (`_sipinternaltls._tcp.contoso.com`, RFC 2782; RFC 2181 §11 allows any octet in
-    /// DNS labels, this crate only admits `_` + LDH as leading labels).
+    /// DNS labels, this crate only admits `_` + LDH as leading labels, plus the Active Directory
+    /// locator's `_msdcs` label after a host label, as in `_kerberos._tcp.dc._msdcs.contoso.com`).
     pub fn parse_query_name(input: &str) -> Result<Self, DomainError> {
         Self::parse_inner(input, true)
     }
@@ -97,6 +98,11 @@ impl DomainName {
         for (index, label) in name.split('.').enumerate() {
             match label.strip_prefix('_') {
                 Some(rest) if leading => check_label(rest, index, offset + 1)?,
+                // The Active Directory locator's sub-zone ([MS-ADTS] 6.3.2.3:
+                // `_kerberos._tcp.dc._msdcs.<domain>`): the one underscore label admitted after
+                // a host label, and only in query names.
+                Some(rest) if service_labels && index > 0 && rest.eq_ignore_ascii_case("msdcs") => {
+                }
                 _ => {
                     leading = false;
                     check_label(label, index, offset)?;
@@ -105,8 +111,8 @@ impl DomainName {
             offset += label.len() + 1;
             last = label;
         }
-        if leading {
-            // Nothing but service labels: no host part.
+        if leading || last.starts_with('_') {
+            // Nothing but service labels, or `_msdcs` last: no host part.
             return Err(DomainError::InvalidChar { ch: '_', offset: 0 });
         }
         if last.bytes().all(|b| b.is_ascii_digit()) {
@@ -338,6 +344,17 @@ mod tests {
         assert_eq!(
             DomainName::parse_query_name("_sip._tls"),
             Err(DomainError::InvalidChar { ch: '_', offset: 0 })
+        );
+        let ad = DomainName::parse_query_name("_kerberos._tcp.dc._msdcs.Contoso.com").unwrap();
+        assert_eq!(ad.as_str(), "_kerberos._tcp.dc._msdcs.contoso.com");
+        // `_msdcs` only after a host label, and only in query names.
+        assert_eq!(
+            DomainName::parse("dc._msdcs.contoso.com"),
+            Err(DomainError::InvalidChar { ch: '_', offset: 3 })
+        );
+        assert_eq!(
+            DomainName::parse_query_name("dc._other.contoso.com"),
+            Err(DomainError::InvalidChar { ch: '_', offset: 3 })
         );
         assert_eq!(
             DomainName::parse_query_name("_.contoso.com"),

@@ -123,14 +123,69 @@ pub async fn discover_with_progress(
     // The task's own bound only reaps sockets; the plan decides timeouts.
     let reap_after = config.query_timeout + Duration::from_secs(1);
     let mut plan = Discovery::new(config, rng, Instant::now());
+    *run_plan(&mut plan, server, reap_after, progress).await
+}
+
+/// One step of a sans-IO DNS plan, as the driver sees it.
+pub(crate) enum Step<D> {
+    /// Send this query.
+    Query {
+        id: QueryId,
+        name: DomainName,
+        rtype: RecordType,
+    },
+    /// Wait for an answer or this instant.
+    Wait(Instant),
+    /// Finished.
+    Done(D),
+}
+
+/// A sans-IO plan of DNS queries the driver can carry out: the SIP lookup plan
+/// ([`Discovery`]) and the KDC plan ([`crate::kdc::KdcPlan`]).
+pub(crate) trait DnsPlan {
+    /// What the plan yields.
+    type Done;
+    /// The next step; `None` only after [`Step::Done`].
+    fn next_step(&mut self) -> Option<Step<Self::Done>>;
+    /// Feeds an event observed at `now`.
+    fn feed(&mut self, now: Instant, input: Input);
+    /// The evidence of one query so far.
+    fn evidence_of(&self, id: QueryId) -> Option<&QueryEvidence>;
+}
+
+impl DnsPlan for Discovery {
+    type Done = Box<DiscoveryResult>;
+    fn next_step(&mut self) -> Option<Step<Self::Done>> {
+        Some(match self.poll_output()? {
+            Output::Query { id, name, rtype } => Step::Query { id, name, rtype },
+            Output::Timeout(at) => Step::Wait(at),
+            Output::Done(r) => Step::Done(r),
+        })
+    }
+    fn feed(&mut self, now: Instant, input: Input) {
+        self.handle_input(now, input);
+    }
+    fn evidence_of(&self, id: QueryId) -> Option<&QueryEvidence> {
+        self.query_evidence(id)
+    }
+}
+
+/// Runs a plan to its end against `server`, one task per query; `reap_after` only bounds the
+/// sockets (the plan owns every deadline).
+pub(crate) async fn run_plan<P: DnsPlan>(
+    plan: &mut P,
+    server: SocketAddr,
+    reap_after: Duration,
+    progress: &mut (dyn FnMut(&QueryEvidence) + Send),
+) -> P::Done {
     let mut tasks: JoinSet<Input> = JoinSet::new();
     loop {
-        match plan.poll_output() {
-            Some(Output::Query { id, name, rtype }) => {
+        match plan.next_step() {
+            Some(Step::Query { id, name, rtype }) => {
                 tracing::debug!(id = id.0, %name, %rtype, %server, "dns query");
                 tasks.spawn(exchange(server, id, name, rtype, reap_after));
             }
-            Some(Output::Timeout(at)) => {
+            Some(Step::Wait(at)) => {
                 tokio::select! {
                     Some(joined) = tasks.join_next() => {
                         if let Ok(input) = joined {
@@ -138,23 +193,23 @@ pub async fn discover_with_progress(
                                 Input::Answer { id, .. } | Input::Failed { id, .. } => Some(*id),
                                 Input::Timeout => None,
                             };
-                            plan.handle_input(Instant::now(), input);
-                            if let Some(e) = id.and_then(|id| plan.query_evidence(id)) {
+                            plan.feed(Instant::now(), input);
+                            if let Some(e) = id.and_then(|id| plan.evidence_of(id)) {
                                 progress(e);
                             }
                         }
                     }
                     () = tokio::time::sleep_until(at.into()) => {
-                        plan.handle_input(Instant::now(), Input::Timeout);
+                        plan.feed(Instant::now(), Input::Timeout);
                     }
                 }
             }
-            Some(Output::Done(result)) => {
+            Some(Step::Done(result)) => {
                 tasks.abort_all();
-                return *result;
+                return result;
             }
-            // The plan returns Done before None, and this loop returns on Done.
-            None => unreachable!("discovery plan polled after Done"),
+            // A plan returns Done before None, and this loop returns on Done.
+            None => unreachable!("dns plan polled after Done"),
         }
     }
 }

@@ -31,6 +31,9 @@
 //! WebTicket round trip (the ticket itself is an effect: another crate obtains it), plus its
 //! HTTP/1.1 driver over tokio-rustls.
 //!
+//! [`kdc`] locates Kerberos KDCs through the same driver (`_kerberos._tcp.<REALM>`, then
+//! `_kerberos._tcp.dc._msdcs.<domain>`), for a sign-in with `--realm` and no `--kdc`.
+//!
 //! Not here: obtaining WebTickets, and connecting to SIP endpoints.
 
 pub mod autodiscover;
@@ -38,6 +41,7 @@ pub mod config;
 pub mod domain;
 pub mod driver;
 pub mod evidence;
+pub mod kdc;
 pub mod plan;
 pub mod record;
 pub mod result;
@@ -50,6 +54,7 @@ pub mod fuzzing;
 pub use config::{DiscoveryConfig, Limits, ManualHost, ManualServer, ServerSpecError};
 pub use domain::{DomainError, DomainName, SipDomain, SipUriError};
 pub use evidence::{QueryEvidence, QueryOutcome};
+pub use kdc::{KdcLocation, KdcOptions, locate_kdcs};
 pub use plan::{Discovery, Input, Output, QueryId};
 pub use record::{Rcode, Record, RecordData, RecordType};
 pub use result::{

@@ -22,6 +22,8 @@ mod answer;
 mod assemble;
 mod tiers;
 
+pub(crate) use answer::walk_answer;
+
 use tiers::{Tier, TierKind};
 
 /// Identifies one query of the plan.

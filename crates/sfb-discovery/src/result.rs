@@ -96,9 +96,20 @@ pub struct AutodiscoverHost {
     pub addresses: Vec<IpAddr>,
     /// CNAMEs followed.
     pub cname_chain: Vec<DomainName>,
-    /// Whether the last name of the CNAME chain stays in a trusted domain (protocol.md §1.3:
-    /// the prompt appears when the web-services FQDN is outside the SIP domain).
+    /// The trust verdict on the name the client connects to: the queried `lyncdiscover*` name,
+    /// which is the `Host`, the TLS name and the name the HTTPS certificate is validated
+    /// against, whatever CNAMEs DNS follows. A CNAME is DNS indirection, not a server the client
+    /// discovers: the Lync 2010+ trust check applies to servers found through SRV/A lookups and
+    /// counts servers reached through a redirect from a trusted server as trusted (Jens Trier,
+    /// "Lync cannot verify that the server is trusted for your sign-in address", TechNet 2011);
+    /// Office 365 requires `lyncdiscover.<domain> CNAME webdir.online.lync.com` (protocol.md
+    /// §1.1) and those clients sign in. The web-services FQDNs of the autodiscover *document*
+    /// are judged by the autodiscover walk, not here.
     pub trust: TrustVerdict,
+    /// When a CNAME chain was followed: the verdict on its last name, for the report only (an
+    /// alias into another domain is a note in [`DiscoveryResult::notes`], never a violation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cname_target_trust: Option<TrustVerdict>,
 }
 
 /// The outcome of a discovery.

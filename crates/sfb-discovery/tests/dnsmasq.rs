@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::{Zero, config, outcome};
 use sfb_discovery::driver::discover;
+use sfb_discovery::kdc::{KdcOptions, locate_kdcs};
 use sfb_discovery::{EndpointSource, RecordType};
 
 /// A dnsmasq child process, killed on drop.
@@ -22,7 +23,12 @@ impl Drop for Dnsmasq {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(pid_file(self.addr.port()));
     }
+}
+
+fn pid_file(port: u16) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("sfb-dnsmasq-{}-{port}.pid", std::process::id()))
 }
 
 fn find_dnsmasq() -> Option<String> {
@@ -41,14 +47,14 @@ fn find_dnsmasq() -> Option<String> {
         })
 }
 
-fn start(bin: &str) -> Dnsmasq {
+fn start(bin: &str, extra: &[&str]) -> Dnsmasq {
     // A free port: bind, read it, release (dnsmasq binds it right after).
     let port = UdpSocket::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let args = [
+    let mut args = vec![
         "-k".to_owned(),
         "--conf-file=/dev/null".into(),
         format!("--port={port}"),
@@ -63,7 +69,10 @@ fn start(bin: &str) -> Dnsmasq {
         "--host-record=sipexternal.contoso.test,127.0.0.2".into(),
         "--cname=lyncdiscover.contoso.test,pool.contoso.test".into(),
         "--log-facility=-".into(),
+        // Own pid file: run as root, two instances would race for /var/run/dnsmasq.pid.
+        format!("--pid-file={}", pid_file(port).display()),
     ];
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
     let child = Command::new(bin)
         .args(&args)
         .stdin(Stdio::null())
@@ -102,8 +111,12 @@ fn wait_ready(addr: SocketAddr) {
     panic!("dnsmasq did not answer on {addr}");
 }
 
-#[tokio::test]
-async fn discovery_against_real_dnsmasq() {
+/// The dnsmasq binary, or `None` after a skip note (a panic with `SFB_REQUIRE_PEERS=1`).
+#[allow(
+    clippy::print_stderr,
+    reason = "the skip note must be loud on the test's stderr"
+)]
+fn dnsmasq_or_skip() -> Option<String> {
     let Some(bin) = find_dnsmasq() else {
         if std::env::var("SFB_REQUIRE_PEERS").as_deref() == Ok("1") {
             panic!("dnsmasq not installed and SFB_REQUIRE_PEERS=1 (apt-get install dnsmasq-base)");
@@ -111,9 +124,17 @@ async fn discovery_against_real_dnsmasq() {
         eprintln!(
             "!!!!! SKIPPED: dnsmasq not installed (apt-get install dnsmasq-base); set SFB_REQUIRE_PEERS=1 to fail instead !!!!!"
         );
+        return None;
+    };
+    Some(bin)
+}
+
+#[tokio::test]
+async fn discovery_against_real_dnsmasq() {
+    let Some(bin) = dnsmasq_or_skip() else {
         return;
     };
-    let dns = start(&bin);
+    let dns = start(&bin, &[]);
     let r = discover(config(), dns.addr, Box::new(Zero)).await;
     drop(dns);
 
@@ -177,4 +198,50 @@ fn dns_addr_string(r: &sfb_discovery::DiscoveryResult) -> String {
         .first()
         .and_then(|e| e.server.clone())
         .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn kdc_location_against_real_dnsmasq() {
+    let Some(bin) = dnsmasq_or_skip() else {
+        return;
+    };
+    // Only the Active Directory locator name, two DCs at one priority, one of them preferred.
+    let dns = start(
+        &bin,
+        &[
+            "--srv-host=_kerberos._tcp.dc._msdcs.contoso.test,dc1.contoso.test,88,0,0",
+            "--srv-host=_kerberos._tcp.dc._msdcs.contoso.test,dc2.contoso.test,88,10,100",
+            "--host-record=dc1.contoso.test,127.0.0.21",
+            "--host-record=dc2.contoso.test,127.0.0.22,::1",
+        ],
+    );
+    let mut o = KdcOptions::new(dns.addr);
+    o.query_timeout = Duration::from_millis(500);
+    o.budget = Duration::from_secs(5);
+    o.rng = Box::new(Zero);
+    let l = locate_kdcs("CONTOSO.TEST", None, o).await.unwrap();
+    drop(dns);
+    let kdcs: Vec<String> = l.kdcs.iter().map(|(h, a)| format!("{h}={a}")).collect();
+    assert_eq!(
+        kdcs,
+        [
+            "dc1.contoso.test=127.0.0.21:88",
+            "dc2.contoso.test=127.0.0.22:88",
+            "dc2.contoso.test=[::1]:88",
+        ]
+    );
+    let realm = l
+        .evidence
+        .iter()
+        .find(|e| e.name.as_str() == "_kerberos._tcp.contoso.test")
+        .unwrap();
+    assert_eq!(realm.outcome.label(), "nxdomain");
+    let ad = l
+        .evidence
+        .iter()
+        .find(|e| e.name.as_str() == "_kerberos._tcp.dc._msdcs.contoso.test")
+        .unwrap();
+    assert_eq!(ad.outcome.label(), "answer");
+    assert_eq!(ad.answers.len(), 2);
+    assert!(!l.budget_exhausted);
 }

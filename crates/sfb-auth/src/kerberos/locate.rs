@@ -1,5 +1,8 @@
-//! Realm and KDC location helpers (pure functions; the DNS lookups are done by an app, which
-//! records what it found as evidence).
+//! Realm and KDC location helpers (pure functions). The DNS lookups are
+//! `sfb_discovery::kdc::locate_kdcs` (our own resolver, every query recorded as evidence); this
+//! crate cannot depend on sfb-discovery (layering), so the SRV names are derived there too, and a
+//! test in sfb-discovery checks that both lists agree. The session passes the KDCs it found (or
+//! `--kdc`) to [`super::ClientConfig::kdcs`].
 //!
 //! - The realm may be taken from an NTLM CHALLENGE's MsvAvDnsDomainName ([MS-NLMP] 2.2.2.1):
 //!   an Active Directory realm is the DNS domain name in upper case ([MS-KILE] 3.1.5.1 uses

@@ -15,12 +15,11 @@ pub enum NtlmProfile {
     /// Office Communicator 2007 R2: LMv2 response, the client's own timestamp, no MIC.
     /// Reproduces the captured exchange byte for byte with injected randomness.
     Oc2007R2,
-    /// Windows ([MS-NLMP] 3.1.5.2.1): with the server's MsvAvTimestamp, LM response Z(24),
-    /// MsvAvFlags 0x2 and a MIC over CHALLENGE ‖ AUTHENTICATE.
-    ///
-    /// Note: [MS-NLMP] 3.1.5.2.1 says a connectionless client SHOULD send a zero-length LM
-    /// response when the CHALLENGE has target info; the connection-oriented rule (3.1.5.1.2) is
-    /// Z(24). We send Z(24) as briefed; not yet checked against a Windows capture.
+    /// Windows ([MS-NLMP] 3.1.5.2.1, the connectionless rules SIP uses): with target info in
+    /// the CHALLENGE no LM response at all (LmChallengeResponseLen and MaxLen zero: "SHOULD NOT
+    /// send the LmChallengeResponse field"), the server's MsvAvTimestamp, MsvAvFlags 0x2 and a
+    /// MIC over CHALLENGE ‖ AUTHENTICATE. (Z(24) is the connection-oriented rule of 3.1.5.1.2,
+    /// which HTTP NTLM follows, not this one.)
     Windows,
 }
 
@@ -108,8 +107,8 @@ impl NtlmClient {
         let rk = crypto::ntowfv2(&cred.secret.nt_hash(), &cred.user, &cred.domain);
         let temp = crypto::ntlmv2_temp(timestamp, &cc, &target_info);
         let proof = crypto::nt_proof_str(&rk, &ch.server_challenge, &temp);
-        let lm = if windows && server_time.is_some() {
-            vec![0u8; 24]
+        let lm = if windows && !ch.target_info.is_empty() {
+            Vec::new()
         } else {
             crypto::lmv2_response(&rk, &ch.server_challenge, &cc).to_vec()
         };

@@ -36,8 +36,11 @@ pub enum WebTicketError {
     /// The mex document had no usable port.
     #[error("mex document unusable: {0}")]
     Mex(#[from] MexError),
-    /// The 401 offered neither NTLM nor Negotiate.
-    #[error("web ticket service offers no ntlm or negotiate authentication (offered: {offered})")]
+    /// The 401 offered none of the mechanism's schemes (NTLM and Negotiate for NTLM, Negotiate
+    /// for Kerberos).
+    #[error(
+        "web ticket service offers no http authentication scheme this mechanism speaks (offered: {offered})"
+    )]
     NoSupportedScheme {
         /// The schemes offered.
         offered: String,

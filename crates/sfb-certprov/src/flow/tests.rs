@@ -236,3 +236,105 @@ fn other_failures() {
         .unwrap_err();
     assert!(matches!(e, WebTicketError::Rstr(RstrError::Fault(_))));
 }
+
+/// A one-leg mechanism that only speaks `Negotiate` (as Kerberos does): token `K`.
+struct OneLeg;
+
+impl HttpAuthClient for OneLeg {
+    fn step(&mut self, server_token: Option<&[u8]>) -> Result<Vec<u8>, AuthClientError> {
+        match server_token {
+            None => Ok(b"K".to_vec()),
+            Some(_) => Err(AuthClientError::MechanismFailed {
+                detail: "one leg only".into(),
+            }),
+        }
+    }
+    fn schemes(&self) -> &'static [AuthScheme] {
+        &[AuthScheme::Negotiate]
+    }
+}
+
+fn one_leg_flow() -> WebTicketFlow {
+    let mut f = flow(false);
+    f.auth = Box::new(OneLeg);
+    f
+}
+
+#[test]
+fn kerberos_style_mechanism_picks_negotiate_and_is_accepted_in_one_leg() {
+    let mut f = one_leg_flow();
+    f.start().unwrap();
+    // NTLM listed first by the service: the mechanism's own preference decides.
+    let o = f
+        .handle(resp(
+            401,
+            &[
+                ("WWW-Authenticate", "NTLM"),
+                ("WWW-Authenticate", "Negotiate"),
+            ],
+            b"",
+        ))
+        .unwrap();
+    assert_eq!(authorization(&o).as_deref(), Some("Negotiate Sw=="));
+    // 200 right after the AP-REQ (a mutual-auth token in the header is not needed).
+    let Output::Done(t) = f
+        .handle(resp(200, &[("WWW-Authenticate", "Negotiate oYGg")], RSTR))
+        .unwrap()
+    else {
+        panic!("done expected")
+    };
+    assert!(t.proof_key.is_some());
+}
+
+#[test]
+fn kerberos_style_mechanism_refusals() {
+    // A bare `Negotiate` answering the AP-REQ: refused, with the diagnostics.
+    let mut f = one_leg_flow();
+    f.start().unwrap();
+    f.handle(resp(401, &[("WWW-Authenticate", "Negotiate")], b""))
+        .unwrap();
+    let e = f
+        .handle(resp(
+            401,
+            &[
+                ("WWW-Authenticate", "Negotiate"),
+                (
+                    "X-Ms-diagnostics",
+                    "28020;source=\"x\";reason=\"bad ticket\"",
+                ),
+            ],
+            b"",
+        ))
+        .unwrap_err();
+    let WebTicketError::Refused {
+        status: 401,
+        diagnostics: Some(d),
+    } = &e
+    else {
+        panic!("{e:?}")
+    };
+    assert_eq!(d.code, 28020);
+    // A continuation token: the one-leg mechanism refuses it.
+    let mut f = one_leg_flow();
+    f.start().unwrap();
+    f.handle(resp(401, &[("WWW-Authenticate", "Negotiate")], b""))
+        .unwrap();
+    let e = f
+        .handle(resp(
+            401,
+            &[("WWW-Authenticate", "Negotiate oQcwBaADCgEB")],
+            b"",
+        ))
+        .unwrap_err();
+    assert!(matches!(e, WebTicketError::AuthClient(_)), "{e:?}");
+    // A service offering only NTLM: no scheme in common.
+    let mut f = one_leg_flow();
+    f.start().unwrap();
+    let e = f
+        .handle(resp(401, &[("WWW-Authenticate", "NTLM")], b""))
+        .unwrap_err();
+    assert!(
+        matches!(e, WebTicketError::NoSupportedScheme { .. }),
+        "{e:?}"
+    );
+}

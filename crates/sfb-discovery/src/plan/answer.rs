@@ -117,16 +117,16 @@ impl Discovery {
 }
 
 /// The records of an answer section that answer `qname`/`rtype`, after following CNAMEs.
-struct Walk {
-    chain: Vec<DomainName>,
-    end: DomainName,
-    data: Vec<RecordData>,
-    min_ttl: Option<u32>,
+pub(crate) struct Walk {
+    pub(crate) chain: Vec<DomainName>,
+    pub(crate) end: DomainName,
+    pub(crate) data: Vec<RecordData>,
+    pub(crate) min_ttl: Option<u32>,
 }
 
 /// RFC 1034 §3.6.2: an alias's answer carries the CNAME and then the records of the canonical
 /// name. Follows at most `max_chain` aliases; loops end at the limit.
-fn walk_answer(
+pub(crate) fn walk_answer(
     qname: &DomainName,
     rtype: RecordType,
     answers: &[Record],

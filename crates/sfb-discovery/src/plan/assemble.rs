@@ -68,18 +68,32 @@ pub(super) fn result(d: &mut Discovery) -> DiscoveryResult {
             };
             let addresses = h.addresses();
             if tier.kind == TierKind::Autodiscover {
-                let end = h.cname_chain().last().unwrap_or(&e.name);
+                // The verdict is on the queried name (see `AutodiscoverHost::trust`); the end of
+                // a CNAME chain is judged for the report and noted when it leaves the trusted
+                // domains.
                 let chain = std::iter::once(e.name.to_string())
                     .chain(h.cname_chain().iter().map(|c| format!("CNAME -> {c}")))
                     .collect::<Vec<_>>()
                     .join(" ");
+                let cname_target_trust =
+                    h.cname_chain().last().map(|end| d.trust.check(end, &chain));
+                if let Some(TrustVerdict::Violation { chain }) = &cname_target_trust {
+                    notes.push(format!(
+                        "{chain}: the alias leaves the SIP domain (as Office 365 publishes \
+                         lyncdiscover); autodiscover still connects to {} and validates HTTPS \
+                         against that name, so a certificate naming only the alias target fails \
+                         there and only the HTTP first hop can answer",
+                        e.name
+                    ));
+                }
                 autodiscover.push(AutodiscoverHost {
                     host: e.name.clone(),
                     location: e.location,
                     exists: !addresses.is_empty(),
                     addresses,
                     cname_chain: h.cname_chain().to_vec(),
-                    trust: d.trust.check(end, &chain),
+                    trust: d.trust.check(&e.name, &format!("{} A/AAAA", e.name)),
+                    cname_target_trust,
                 });
                 continue;
             }

@@ -357,9 +357,19 @@ fn cname_chain_inside_answer_and_chased() {
         ad.cname_chain,
         [d("web.contoso.test"), d("webdir.online.example")]
     );
-    // The web-services FQDN is outside the SIP domain: the trust verdict says so.
+    // The alias leaves the SIP domain: a note and an informational verdict on the alias target,
+    // while the host the client connects to (and validates HTTPS against) is trusted.
+    assert_eq!(ad.trust, TrustVerdict::SipDomain);
     assert!(
-        matches!(&ad.trust, TrustVerdict::Violation { chain } if chain.contains("CNAME -> webdir.online.example"))
+        matches!(&ad.cname_target_trust, Some(TrustVerdict::Violation { chain }) if chain.contains("CNAME -> webdir.online.example"))
+    );
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("CNAME -> webdir.online.example")
+                && n.contains("leaves the SIP domain")),
+        "{:?}",
+        r.notes
     );
     let sip = r
         .endpoints

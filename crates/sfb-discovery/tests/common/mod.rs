@@ -20,9 +20,10 @@ pub(crate) fn name(s: &str) -> Name {
     Name::from_str(&format!("{s}.")).unwrap()
 }
 
-/// Records of the `contoso.test` zone.
+/// Records of the `contoso.test` zone (and of more zones added with [`ZoneBuilder::zone`]).
 pub(crate) struct ZoneBuilder {
     records: Vec<Record>,
+    origins: Vec<Name>,
 }
 
 impl ZoneBuilder {
@@ -42,7 +43,24 @@ impl ZoneBuilder {
                 3600,
                 RData::SOA(soa),
             )],
+            origins: vec![name("contoso.test")],
         }
+    }
+    /// Serves another zone too (records are filed under the longest matching origin).
+    pub(crate) fn zone(mut self, origin: &str) -> Self {
+        let soa = SOA::new(
+            name(&format!("ns.{origin}")),
+            name(&format!("admin.{origin}")),
+            1,
+            60,
+            60,
+            60,
+            30,
+        );
+        self.records
+            .push(Record::from_rdata(name(origin), 3600, RData::SOA(soa)));
+        self.origins.push(name(origin));
+        self
     }
     pub(crate) fn a(mut self, host: &str, ip: &str) -> Self {
         let rdata = match ip.parse().unwrap() {
@@ -89,14 +107,22 @@ impl ZoneBuilder {
 
     /// Serves the zone; over UDP only when `tcp` is false.
     pub(crate) async fn serve_with(self, tcp: bool) -> TestServer {
-        let origin = name("contoso.test");
-        let mut zone: InMemoryZoneHandler =
-            InMemoryZoneHandler::empty(origin.clone(), ZoneType::Primary, AxfrPolicy::Deny);
-        for r in self.records {
-            zone.upsert_mut(r, 1);
-        }
         let mut catalog = Catalog::new();
-        catalog.upsert(origin.into(), vec![Arc::new(zone)]);
+        for origin in &self.origins {
+            let mut zone: InMemoryZoneHandler =
+                InMemoryZoneHandler::empty(origin.clone(), ZoneType::Primary, AxfrPolicy::Deny);
+            for r in &self.records {
+                let home = self
+                    .origins
+                    .iter()
+                    .filter(|o| o.zone_of(&r.name))
+                    .max_by_key(|o| o.num_labels());
+                if home == Some(origin) {
+                    zone.upsert_mut(r.clone(), 1);
+                }
+            }
+            catalog.upsert(origin.clone().into(), vec![Arc::new(zone)]);
+        }
         let mut server = Server::new(catalog);
         let (udp, listener) = bind_pair().await;
         let addr = udp.local_addr().unwrap();

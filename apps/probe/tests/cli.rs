@@ -1,0 +1,147 @@
+//! The `sfb-probe` binary: usage errors exit 2 before anything runs, the unwired runner exits 3
+//! with an `error:` line, batch files are checked whole before the first row runs.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use common::*;
+
+fn probe(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sfb-probe"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn scratch_file(name: &str, contents: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sfb-probe-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &[][..],
+        &["sip:alice@contoso.com", "--auth", "tls-dsk"],
+        &["not a uri"],
+        &["sip:alice@contoso.com", "--user", "CONTOSO\\alice"],
+        &["sip:alice@contoso.com", "--scenario", "expired-cert"],
+        &["--lab", "--batch", "x.csv"],
+        &[
+            "sip:alice@contoso.com",
+            "--password-env",
+            "A",
+            "--password-file",
+            "f",
+        ],
+    ] {
+        let out = probe(args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn the_unwired_runner_is_an_internal_error() {
+    for args in [
+        &["sip:alice@contoso.com"][..],
+        &["--lab", "--scenario", "healthy"],
+    ] {
+        let out = probe(args);
+        assert_eq!(out.status.code(), Some(3), "{args:?}");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("error: the ") && err.contains("not wired"),
+            "{err}"
+        );
+    }
+    let out = probe(&["sip:alice@contoso.com"]);
+    assert!(text(&out.stderr).contains("running --no-auth"));
+}
+
+#[test]
+fn raw_trace_warns() {
+    let out = probe(&["sip:alice@contoso.com", "--raw-trace"]);
+    assert!(text(&out.stderr).contains("offline password guessing"));
+}
+
+#[test]
+fn credentialed_batch_rows_need_the_lockout_flag() {
+    let csv = scratch_file(
+        "creds.csv",
+        "sip_uri,login,password_env\nalice@contoso.com\nbob@contoso.com,CONTOSO\\bob,BOB_PW\n",
+    );
+    let csv = csv.to_str().unwrap();
+    let out = probe(&["--batch", csv, "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "nothing may run before the check");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("1 row(s) carry credentials") && err.contains("--i-accept-lockout-risk"),
+        "{err}"
+    );
+    // With the flag the rows run (and the unwired runner makes them internal errors).
+    let out = probe(&["--batch", csv, "--json", "--i-accept-lockout-risk"]);
+    assert_eq!(out.status.code(), Some(3));
+    let v = validator("probe-batch-row.schema.json");
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    for line in stdout.lines() {
+        let doc: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(schema_errors(&v, &doc).is_empty(), "{line}");
+    }
+    assert!(
+        text(&out.stderr).contains("error.internal"),
+        "summary on stderr"
+    );
+}
+
+#[test]
+fn malformed_batch_files_name_the_line() {
+    let csv = scratch_file("bad.csv", "alice@contoso.com\nbob@\n");
+    let out = probe(&["--batch", csv.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("line 2:") && err.contains("not a SIP URI"),
+        "{err}"
+    );
+    let out = probe(&["--batch", "/nonexistent/x.csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = probe(&["--batch", csv.to_str().unwrap(), "--rate", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn no_verbosity_prints_the_password() {
+    let pw = scratch_file("pw", CANARY_PASSWORD);
+    let out = Command::new(env!("CARGO_BIN_EXE_sfb-probe"))
+        .args([
+            "sip:alice@contoso.com",
+            "-vvv",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ])
+        .env("RUST_LOG", "trace")
+        .output()
+        .unwrap();
+    for stream in [&out.stdout, &out.stderr] {
+        assert!(!text(stream).contains(CANARY_PASSWORD));
+    }
+}

@@ -1,0 +1,472 @@
+//! The lab's web side: Lync autodiscover over HTTPS and HTTP, and the WebTicket service
+//! (sfb-certprov's in-process test service) authenticating the lab's users with sfb-auth's
+//! NTLM server ([`NtlmAuthenticator`]).
+//!
+//! Autodiscover ([MS-OCDISCWS] 3.1.5):
+//! - `GET /?sipuri=..` or `GET /autodiscover/autodiscoverservice.svc/root?sipuri=..`: the Root
+//!   document. Over HTTPS it links `User`; over HTTP it is a single `Redirect` to the HTTPS Root.
+//! - `GET /autodiscover/autodiscoverservice.svc/root/user`: 401 with `X-MS-WebTicketURL` (the
+//!   WebTicket service) unless `X-MS-WebTicket: opaque=..` is presented; then the User document
+//!   with `SipServer/ClientInternalAccess` (the Director) and `SipServer/ClientExternalAccess`
+//!   (the Access Edge). The ticket's presence is checked, not its content (the service's SAML
+//!   assertion is unsigned).
+//! - `AccessLocation` is `Internal` when the `Host` is `lyncdiscoverinternal.*`, else `External`.
+//!
+//! Every connection is bounded: request head size, header count, a deadline for the whole
+//! request, one request per connection (`Connection: close`), and a cap on concurrent
+//! connections.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sfb_auth::ntlm::{CredentialStore, NtlmServer, NtlmServerConfig};
+use sfb_auth::{ServerContext, Step};
+use sfb_certprov::test_service::{
+    AuthVerdict, AuthenticatorFactory, HttpAuthenticator, SharedRng, TestService,
+    TestServiceConfig, TestServiceError,
+};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::directory::Directory;
+use crate::pki::Identity;
+
+/// The autodiscover document's media type.
+pub const AUTODISCOVER_XML: &str = "application/vnd.microsoft.rtc.autodiscover+xml; v=1";
+/// The WebTicket service's host name.
+pub const WEB_TICKET_HOST: &str = "lyncweb.contoso.test";
+/// The internal autodiscover host.
+pub const AUTODISCOVER_INTERNAL: &str = "lyncdiscoverinternal.contoso.test";
+/// The external autodiscover host.
+pub const AUTODISCOVER_EXTERNAL: &str = "lyncdiscover.contoso.test";
+
+const USER_PATH: &str = "/autodiscover/autodiscoverservice.svc/root/user";
+const ROOT_PATH: &str = "/autodiscover/autodiscoverservice.svc/root";
+const MAX_HEAD: usize = 16 * 1024;
+const MAX_HEADERS: usize = 64;
+const REQUEST_DEADLINE: Duration = Duration::from_secs(10);
+const MAX_CONNECTIONS: usize = 256;
+
+/// sfb-auth's NTLM server as the WebTicket service's HTTP authenticator (it checks the
+/// NTProofStr against the lab's directory).
+pub struct NtlmAuthenticator(pub NtlmServer);
+
+impl std::fmt::Debug for NtlmAuthenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("NtlmAuthenticator").field(&self.0).finish()
+    }
+}
+
+impl HttpAuthenticator for NtlmAuthenticator {
+    fn step(&mut self, client_token: &[u8]) -> AuthVerdict {
+        match self.0.step(Some(client_token)) {
+            Ok(Step::Continue(t)) => AuthVerdict::Continue(t),
+            Ok(Step::Done(_)) => AuthVerdict::Accepted {
+                user: self.0.authenticated_user().unwrap_or_default().to_owned(),
+            },
+            Err(e) => AuthVerdict::Rejected {
+                reason: e.to_string(),
+            },
+        }
+    }
+}
+
+impl NtlmAuthenticator {
+    /// One authenticator per connection, over the users of `directory`. `rng` gives the server
+    /// challenges; `now_filetime` dates them (Windows FILETIME).
+    pub fn factory(
+        directory: &Directory,
+        host: &str,
+        rng: SharedRng,
+        now_filetime: u64,
+    ) -> AuthenticatorFactory {
+        let mut store = CredentialStore::new();
+        for u in &directory.users {
+            let name = u.login.rsplit('\\').next().unwrap_or(&u.login);
+            store.add_password(name, &directory.netbios_domain, &u.password);
+        }
+        let store = Arc::new(store);
+        let config = NtlmServerConfig {
+            nb_domain: directory.netbios_domain.clone(),
+            nb_computer: host.split('.').next().unwrap_or(host).to_ascii_uppercase(),
+            dns_domain: directory.sip_domain.clone(),
+            dns_computer: host.to_owned(),
+        };
+        Arc::new(move || {
+            let rng = rng.clone();
+            let fill = move |b: &mut [u8]| {
+                if let Ok(mut r) = rng.lock() {
+                    r(b);
+                }
+            };
+            Box::new(NtlmAuthenticator(NtlmServer::new(
+                config.clone(),
+                store.clone(),
+                Box::new(fill),
+                now_filetime,
+            )))
+        })
+    }
+}
+
+/// Starts the WebTicket service for `directory`.
+pub async fn start_web_ticket(
+    directory: &Directory,
+    rng: SharedRng,
+    now_filetime: u64,
+) -> Result<TestService, TestServiceError> {
+    TestService::start(TestServiceConfig {
+        host: WEB_TICKET_HOST.to_owned(),
+        authenticator: NtlmAuthenticator::factory(
+            directory,
+            WEB_TICKET_HOST,
+            rng.clone(),
+            now_filetime,
+        ),
+        rng,
+        lifetime_secs: 8 * 3600,
+    })
+    .await
+}
+
+/// What the User document points at.
+#[derive(Debug, Clone)]
+pub struct AutodiscoverTargets {
+    /// The Director (internal access).
+    pub director: (String, u16),
+    /// The Access Edge (external access).
+    pub edge: (String, u16),
+    /// The WebTicket service URL given in the 401.
+    pub web_ticket_url: String,
+}
+
+/// The autodiscover listeners.
+#[derive(Debug)]
+pub struct AutodiscoverServer {
+    /// The HTTPS listener.
+    pub https: SocketAddr,
+    /// The HTTP listener.
+    pub http: SocketAddr,
+    tasks: JoinSet<()>,
+}
+
+impl AutodiscoverServer {
+    /// Binds HTTPS and HTTP on `ip` (ephemeral ports) and serves.
+    pub async fn start(
+        ip: IpAddr,
+        identity: &Identity,
+        targets: AutodiscoverTargets,
+    ) -> Result<Self, crate::LabError> {
+        let tls = tokio_rustls::TlsAcceptor::from(identity.server_config()?);
+        let https = TcpListener::bind((ip, 0)).await?;
+        let http = TcpListener::bind((ip, 0)).await?;
+        let (https_addr, http_addr) = (https.local_addr()?, http.local_addr()?);
+        let targets = Arc::new(targets);
+        let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        let mut tasks = JoinSet::new();
+        for (listener, tls) in [(https, Some(tls)), (http, None)] {
+            let targets = targets.clone();
+            let limit = limit.clone();
+            tasks.spawn(async move {
+                let mut conns = JoinSet::new();
+                loop {
+                    tokio::select! {
+                        accepted = listener.accept() => {
+                            let Ok((tcp, _)) = accepted else {
+                                // Out of descriptors and the like: back off instead of spinning.
+                                tokio::time::sleep(Duration::from_millis(50)).await;
+                                continue;
+                            };
+                            let Ok(permit) = limit.clone().try_acquire_owned() else {
+                                drop(tcp); // over the cap: closed at once
+                                continue;
+                            };
+                            let targets = targets.clone();
+                            let tls = tls.clone();
+                            conns.spawn(async move {
+                                let _permit = permit;
+                                let work = async {
+                                    match tls {
+                                        Some(acceptor) => {
+                                            if let Ok(mut s) = acceptor.accept(tcp).await {
+                                                serve(&mut s, true, &targets).await;
+                                            }
+                                        }
+                                        None => {
+                                            let mut tcp = tcp;
+                                            serve(&mut tcp, false, &targets).await;
+                                        }
+                                    }
+                                };
+                                let _ = tokio::time::timeout(REQUEST_DEADLINE, work).await;
+                            });
+                        }
+                        Some(_) = conns.join_next(), if !conns.is_empty() => {}
+                    }
+                }
+            });
+        }
+        Ok(Self {
+            https: https_addr,
+            http: http_addr,
+            tasks,
+        })
+    }
+
+    /// Stops listening and drops every connection.
+    pub async fn shutdown(mut self) {
+        self.tasks.shutdown().await;
+    }
+}
+
+/// A parsed request head.
+struct Request {
+    method: String,
+    target: String,
+    headers: Vec<(String, String)>,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Reads one request head (bounded); the body, if any, is ignored (GET only).
+async fn read_head<S: AsyncRead + Unpin>(s: &mut S) -> Option<Request> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 2048];
+    loop {
+        let n = s.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(chunk.get(..n)?);
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut req = httparse::Request::new(&mut headers);
+        match req.parse(&buf) {
+            Ok(httparse::Status::Complete(_)) => {
+                return Some(Request {
+                    method: req.method?.to_owned(),
+                    target: req.path?.to_owned(),
+                    headers: req
+                        .headers
+                        .iter()
+                        .map(|h| {
+                            (
+                                h.name.to_owned(),
+                                String::from_utf8_lossy(h.value).into_owned(),
+                            )
+                        })
+                        .collect(),
+                });
+            }
+            Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => {}
+            _ => return None,
+        }
+    }
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn response(status: &str, headers: &[(&str, String)], body: &str) -> Vec<u8> {
+    let mut out = format!("HTTP/1.1 {status}\r\n");
+    for (k, v) in headers {
+        out.push_str(&format!("{k}: {v}\r\n"));
+    }
+    out.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    out.into_bytes()
+}
+
+/// The answer to one request (pure: tested without sockets).
+fn answer(req: &Request, https: bool, targets: &AutodiscoverTargets) -> Vec<u8> {
+    let host = req
+        .header("host")
+        .map(|h| h.rsplit_once(':').map_or(h, |(name, _)| name))
+        .filter(|h| !h.is_empty() && h.len() <= 255)
+        .unwrap_or(AUTODISCOVER_INTERNAL)
+        .to_ascii_lowercase();
+    let location = if host.starts_with("lyncdiscoverinternal.") {
+        "Internal"
+    } else {
+        "External"
+    };
+    let (path, query) = req.target.split_once('?').unwrap_or((&req.target, ""));
+    let path = path.to_ascii_lowercase();
+    let doc = |inner: String| {
+        response(
+            "200 OK",
+            &[("Content-Type", AUTODISCOVER_XML.to_owned())],
+            &format!(
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?>\
+<AutodiscoverResponse xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" AccessLocation=\"{location}\">{inner}</AutodiscoverResponse>"
+            ),
+        )
+    };
+    if req.method != "GET" {
+        return response("405 Method Not Allowed", &[("Allow", "GET".into())], "");
+    }
+    let host_x = xml_escape(&host);
+    if path == "/" || path == ROOT_PATH {
+        let sipuri = query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("sipuri="))
+            .unwrap_or_default();
+        if https {
+            return doc(format!(
+                "<Root><Link token=\"Domain\" href=\"https://{host_x}{ROOT_PATH}/domain\"/>\
+<Link token=\"User\" href=\"https://{host_x}{USER_PATH}\"/></Root>"
+            ));
+        }
+        return doc(format!(
+            "<Root><Link token=\"Redirect\" href=\"https://{host_x}{ROOT_PATH}?sipuri={}\"/></Root>",
+            xml_escape(sipuri)
+        ));
+    }
+    if path == USER_PATH {
+        let has_ticket = req
+            .header("x-ms-webticket")
+            .is_some_and(|v| v.trim().len() > "opaque=".len() && v.trim().starts_with("opaque="));
+        if !has_ticket {
+            return response(
+                "401 Unauthorized",
+                &[
+                    ("X-MS-WebTicketURL", targets.web_ticket_url.clone()),
+                    ("X-MS-Server-Fqdn", "dir01.contoso.test".into()),
+                    ("WWW-Authenticate", "Negotiate".into()),
+                    ("WWW-Authenticate", "NTLM".into()),
+                ],
+                "",
+            );
+        }
+        let (d, dp) = (&targets.director.0, targets.director.1);
+        let (e, ep) = (&targets.edge.0, targets.edge.1);
+        let (d, e) = (xml_escape(d), xml_escape(e));
+        return doc(format!(
+            "<User>\
+<SipServerInternalAccess fqdn=\"{d}\" port=\"{dp}\"/>\
+<SipClientInternalAccess fqdn=\"{d}\" port=\"{dp}\"/>\
+<SipServerExternalAccess fqdn=\"{e}\" port=\"{ep}\"/>\
+<SipClientExternalAccess fqdn=\"{e}\" port=\"{ep}\"/>\
+<Link token=\"Self\" href=\"https://{host_x}{USER_PATH}\"/>\
+</User>"
+        ));
+    }
+    response("404 Not Found", &[], "")
+}
+
+async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    s: &mut S,
+    https: bool,
+    targets: &AutodiscoverTargets,
+) {
+    let out = match read_head(s).await {
+        Some(req) => answer(&req, https, targets),
+        None => response("400 Bad Request", &[], ""),
+    };
+    let _ = s.write_all(&out).await;
+    let _ = s.shutdown().await;
+}
+
+/// A Windows FILETIME (100 ns since 1601) for `t`.
+pub fn filetime(t: std::time::SystemTime) -> u64 {
+    const UNIX_TO_1601: u64 = 11_644_473_600;
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    (secs + UNIX_TO_1601) * 10_000_000
+}
+
+/// A shared RNG over a seeded generator (SplitMix64): randomness is injected into the NTLM
+/// server and the WebTicket service from here.
+pub fn shared_rng(seed: u64) -> SharedRng {
+    let mut state = seed;
+    Arc::new(Mutex::new(move |b: &mut [u8]| {
+        for chunk in b.chunks_mut(8) {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            let bytes = z.to_le_bytes();
+            chunk.copy_from_slice(bytes.get(..chunk.len()).unwrap_or_default());
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn targets() -> AutodiscoverTargets {
+        AutodiscoverTargets {
+            director: ("dir01.contoso.test".into(), 1111),
+            edge: ("sip.contoso.test".into(), 2222),
+            web_ticket_url: "https://lyncweb.contoso.test:3333/WebTicket/WebTicketService.svc"
+                .into(),
+        }
+    }
+
+    fn get(target: &str, headers: &[(&str, &str)]) -> String {
+        let req = Request {
+            method: "GET".into(),
+            target: target.into(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        };
+        String::from_utf8(answer(&req, true, &targets())).unwrap()
+    }
+
+    #[test]
+    fn user_needs_a_ticket_then_names_director_and_edge() {
+        let host = ("Host", "lyncdiscoverinternal.contoso.test");
+        let r = get(USER_PATH, &[host]);
+        assert!(r.starts_with("HTTP/1.1 401"), "{r}");
+        assert!(r.contains("X-MS-WebTicketURL: https://lyncweb.contoso.test:3333/"));
+        let r = get(USER_PATH, &[host, ("X-MS-WebTicket", "opaque=")]);
+        assert!(
+            r.starts_with("HTTP/1.1 401"),
+            "an empty ticket is no ticket: {r}"
+        );
+        let r = get(USER_PATH, &[host, ("X-MS-WebTicket", "opaque=PHNhbWw+")]);
+        assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+        assert!(r.contains("AccessLocation=\"Internal\""));
+        assert!(r.contains("<SipClientInternalAccess fqdn=\"dir01.contoso.test\" port=\"1111\"/>"));
+        assert!(r.contains("<SipClientExternalAccess fqdn=\"sip.contoso.test\" port=\"2222\"/>"));
+        let r = get(
+            "/?sipuri=alice@contoso.test",
+            &[("Host", "lyncdiscover.contoso.test:9")],
+        );
+        assert!(r.contains("AccessLocation=\"External\""), "{r}");
+        assert!(
+            r.contains(&format!("https://lyncdiscover.contoso.test{USER_PATH}")),
+            "{r}"
+        );
+        assert!(get("/nope", &[]).starts_with("HTTP/1.1 404"));
+        // A hostile Host cannot inject markup.
+        let r = get("/?sipuri=a", &[("Host", "x\"/><Evil")]);
+        assert!(!r.contains("<Evil"), "{r}");
+    }
+
+    #[test]
+    fn filetime_of_the_unix_epoch() {
+        assert_eq!(filetime(std::time::UNIX_EPOCH), 116_444_736_000_000_000);
+    }
+}
