@@ -1,8 +1,8 @@
 //! `sfb`: the headless Skype for Business client.
 //!
 //! Subcommands (see `docs/cli.md`): `sip parse` decodes and validates SIP messages;
-//! `discover` runs step 1 of the sign-in (DNS plan and autodiscover); `lab` runs the emulated
-//! deployment in the foreground. `signin` arrives with its crate.
+//! `discover` runs step 1 of the sign-in (DNS plan and autodiscover); `signin` runs steps 1 to
+//! 5 (sfb-session); `lab` runs the emulated deployment in the foreground.
 //!
 //! Exit codes: 0 success, 1 the operation ran and failed, 2 usage error, 3 internal error;
 //! `sip parse` uses 65 (data error) for an invalid message.
@@ -13,6 +13,7 @@
 mod discover;
 mod lab;
 mod password;
+mod signin;
 mod sip_parse;
 mod tls_roots;
 
@@ -31,6 +32,8 @@ struct Cli {
 enum Command {
     /// Step 1 only: the DNS lookup plan, endpoints in order, trust verdicts, evidence.
     Discover(Box<discover::Args>),
+    /// Steps 1 to 5: discovery, TLS, REGISTER with NTLM or Kerberos, redirect, settings.
+    Signin(Box<signin::Args>),
     /// Run the emulated deployment (contoso.test on loopback) until Ctrl-C.
     Lab(lab::Args),
     /// SIP message tools.
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Discover(args) => discover::run(&args),
+        Command::Signin(args) => signin::run(&args),
         Command::Lab(args) => lab::run(&args),
         Command::Sip {
             command: SipCommand::Parse(args),

@@ -29,3 +29,25 @@ pub(crate) fn load(ca_files: &[impl AsRef<Path>]) -> Result<RootCertStore, Strin
     }
     Ok(roots)
 }
+
+/// [`load`] as DER certificates (what `sfb_session::TlsSettings` takes).
+pub(crate) fn load_der(
+    ca_files: &[impl AsRef<Path>],
+) -> Result<Vec<CertificateDer<'static>>, String> {
+    let mut out: Vec<CertificateDer<'static>> = rustls_native_certs::load_native_certs().certs;
+    for file in ca_files {
+        let file = file.as_ref();
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(file)
+            .map_err(|e| format!("--ca {}: {e}", file.display()))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("--ca {}: {e}", file.display()))?;
+        if certs.is_empty() {
+            return Err(format!("--ca {}: no PEM certificate in it", file.display()));
+        }
+        out.extend(certs);
+    }
+    if out.is_empty() {
+        return Err("no trust anchor: the system has none; name one with --ca FILE".into());
+    }
+    Ok(out)
+}

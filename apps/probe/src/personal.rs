@@ -78,6 +78,17 @@ pub fn redact_personal(trace: &SignInTrace) -> SignInTrace {
                     }
                 }
             }
+            EvidenceKind::Fact(f) => {
+                for v in f.fields.values_mut() {
+                    *v = scrub(v);
+                }
+                for i in &mut f.items {
+                    *i = scrub(i);
+                }
+                if let Some(t) = &mut f.sentence {
+                    *t = scrub(t);
+                }
+            }
             EvidenceKind::Dns(_) | EvidenceKind::Tcp(_) | EvidenceKind::Tls(_) => {}
         }
     }

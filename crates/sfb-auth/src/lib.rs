@@ -2,6 +2,7 @@
 //!
 //! - [`sipae`]: challenges, Authentication-Info, Authorization values, signature buffers, the
 //!   security association and the scheme-selection/lockout state machine.
+//! - [`inspect`]: a token's safe fields for traces (never a key or a response).
 //! - [`ntlm`]: connectionless NTLMv2 client and server on RustCrypto primitives.
 //! - [`kerberos`]: MS-SIPAE Kerberos (integrity only, no AP-REP): tickets through sspi as an
 //!   effect of the sans-IO client, the initiator subkey recovered from our own authenticator,
@@ -44,6 +45,7 @@
 
 mod context;
 mod error;
+pub mod inspect;
 pub mod kerberos;
 pub mod ntlm;
 pub mod secret;
@@ -101,6 +103,7 @@ pub mod fuzzing {
         let _ = messages::ChallengeMessage::parse(data);
         let _ = messages::AuthenticateMessage::parse(data);
         let _ = avpairs::AvPairs::parse(data);
+        let _ = crate::inspect::inspect(crate::inspect::Protocol::Ntlm, data);
         let cred = crate::secret::Credential::from_login(
             "D\\u",
             crate::secret::CredentialSecret::Password(crate::secret::Password::new("p")),

@@ -165,6 +165,8 @@ impl<'a> Ctx<'a> {
                 EvidenceKind::Tls(t) => ctx.tls.push((e.id, t)),
                 EvidenceKind::Sip(s) => ctx.sip.push(facts::read_sip(e.id, s)),
                 EvidenceKind::AuthToken(t) => ctx.tokens.push((e.id, t)),
+                // The session's extracted facts (sfb-trace `fact`): not read by the rules yet.
+                EvidenceKind::Fact(_) => {}
             }
         }
         ctx.redirects = ctx

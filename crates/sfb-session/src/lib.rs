@@ -1,4 +1,5 @@
-//! The sign-in session, steps 2 to 5 of a sign-in. For now: step 2, connectivity.
+//! The sign-in session, steps 2 to 5 of a sign-in: connectivity, then the sign-in machine
+//! ([`signin`]: REGISTER, MS-SIPAE, redirect, settings) and its tokio driver ([`run_signin`]).
 //!
 //! For each candidate endpoint (from discovery, autodiscover, a redirect or the command line),
 //! every address of its host is tried in order, and each attempt is recorded: a TCP connect
@@ -20,6 +21,8 @@ mod classify;
 mod driver;
 mod error;
 mod legacy;
+pub mod signin;
+mod signin_driver;
 pub mod survey;
 mod target;
 mod tcp;
@@ -33,6 +36,10 @@ pub use driver::{
 };
 pub use error::ConnectError;
 pub use legacy::{VersionProbe, survey_versions};
+pub use signin_driver::{
+    DriverOptions, KerberosLogin, MAX_SIP_TEXT, Progress, Recorder, Resolver, outcome_status,
+    record_event, run_signin, succeeded, system_resolver,
+};
 pub use target::{ConnectTarget, dns_evidence, name_source};
 pub use tcp::classify_connect_error;
 pub use verdict::{connectivity_verdict, record_connectivity};
@@ -52,5 +59,57 @@ pub mod fuzzing {
     /// Reads a server's first TLS record (survey).
     pub fn survey_reply(data: &[u8]) {
         let _ = crate::survey::parse_reply(data);
+    }
+
+    /// Feeds hostile server bytes to a connected sign-in machine (NTLM), in chunks cut where
+    /// `data` says, then lets time run out; the machine must end with an outcome, never panic.
+    pub fn signin_input(data: &[u8]) {
+        use crate::signin::{AuthMode, Endpoint, Output, SignIn, SignInConfig};
+        use std::time::{Duration, Instant, SystemTime};
+        let t0 = Instant::now();
+        let auth = AuthMode::Credentials {
+            credential: sfb_auth::secret::Credential::from_login(
+                "D\\u",
+                sfb_auth::secret::CredentialSecret::Password(sfb_auth::secret::Password::new("p")),
+            ),
+            policy: sfb_auth::sipae::SchemePolicy::Auto(sfb_auth::sipae::Network::Internal),
+            kerberos_realm: None,
+            kdcs: Vec::new(),
+        };
+        let cfg = SignInConfig::new("sip:u@d.test", auth, "W", (t0, SystemTime::UNIX_EPOCH));
+        let Ok(mut m) = SignIn::new(
+            cfg,
+            vec![Endpoint::tls("d.test", 5061, "fuzz")],
+            Box::new(|b: &mut [u8]| b.fill(3)),
+        ) else {
+            return;
+        };
+        let local = std::net::SocketAddr::from(([127, 0, 0, 1], 5000));
+        m.handle_connected(0, local, t0);
+        let cut = usize::from(data.first().copied().unwrap_or(0)).max(1);
+        for chunk in data.chunks(cut) {
+            m.handle_bytes(chunk, t0);
+            while let Some(o) = m.poll_output() {
+                if let Output::AcquireKerberosToken(_) = o {
+                    m.handle_kerberos(
+                        Err(sfb_auth::kerberos::KerberosError::KdcUnreachable {
+                            kdcs: String::new(),
+                        }),
+                        t0,
+                    );
+                }
+            }
+        }
+        let mut now = t0;
+        for _ in 0..16 {
+            if m.is_done() {
+                break;
+            }
+            now += Duration::from_secs(61);
+            m.handle_timeout(now);
+            m.close(now);
+            while m.poll_output().is_some() {}
+        }
+        assert!(m.is_done(), "the machine did not end");
     }
 }

@@ -45,10 +45,12 @@ pub enum EvidenceKind {
     Sip(SipEvidence),
     /// The safe fields of one decoded authentication token.
     AuthToken(AuthTokenEvidence),
+    /// Facts a step extracted (offers of a 401, the registration, a redirect, settings).
+    Fact(FactEvidence),
 }
 
 impl EvidenceKind {
-    /// The JSON tag: `dns`, `http`, `tcp`, `tls`, `sip` or `auth_token`.
+    /// The JSON tag: `dns`, `http`, `tcp`, `tls`, `sip`, `auth_token` or `fact`.
     pub fn label(&self) -> &'static str {
         match self {
             Self::Dns(_) => "dns",
@@ -57,6 +59,7 @@ impl EvidenceKind {
             Self::Tls(_) => "tls",
             Self::Sip(_) => "sip",
             Self::AuthToken(_) => "auth_token",
+            Self::Fact(_) => "fact",
         }
     }
 }
@@ -229,4 +232,28 @@ pub struct AuthTokenEvidence {
     /// The SIP message evidence that carried it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carried_by: Option<EvidenceId>,
+}
+
+/// Facts extracted during a step, by name: what a 401 offered (realm, targetname, `Server`,
+/// clock skew), why a scheme was chosen, what the registrar granted, where a redirect pointed,
+/// what each settings request returned (location profile rules, contact count, provisioning
+/// URLs, presence). Producers document their `source` names and field names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FactEvidence {
+    /// What the facts came from (`first_401`, `registered`, `redirect`, `setting:provisioning`, ...).
+    pub source: String,
+    /// When they were observed.
+    pub at: Timestamp,
+    /// A simple status of what was observed (`pass`, `warn`, `fail`), when the producer judges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<crate::step::Status>,
+    /// One sentence, when the producer says one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentence: Option<String>,
+    /// Named facts.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+    /// Listed facts (URLs, dial-plan rules), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<String>,
 }

@@ -2,7 +2,7 @@
 //!
 //! A [`SignInTrace`] holds every step of a sign-in ([`Step`]: discovery, connectivity,
 //! authentication, redirection, settings), the evidence gathered along the way ([`Evidence`]:
-//! DNS, HTTP, TCP, TLS, SIP messages and decoded auth tokens) and the verdict of each step
+//! DNS, HTTP, TCP, TLS, SIP messages, decoded auth tokens and extracted facts) and the verdict of each step
 //! ([`StepVerdict`]: pass / warn / fail / skipped, a stable cause code, a sentence, the remedy and
 //! references to the evidence).
 //!
@@ -23,8 +23,8 @@ mod trace;
 
 pub use evidence::{
     AuthProtocol, AuthTokenEvidence, CertificateEvidence, Direction, DnsEvidence, Evidence,
-    EvidenceId, EvidenceKind, HttpEvidence, NameSource, SipEvidence, TcpEvidence, TcpOutcome,
-    TlsEvidence, TlsFailure, TlsOutcome,
+    EvidenceId, EvidenceKind, FactEvidence, HttpEvidence, NameSource, SipEvidence, TcpEvidence,
+    TcpOutcome, TlsEvidence, TlsFailure, TlsOutcome,
 };
 pub use redact::RedactionPolicy;
 pub use step::{CauseCode, Status, Step, StepRecord, StepVerdict};

@@ -7,9 +7,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use serde_json::{Value, json};
 use sfb_trace::{
     AuthProtocol, AuthTokenEvidence, CauseCode, CertificateEvidence, Direction, DnsEvidence,
-    EvidenceKind, HttpEvidence, NameSource, RedactionPolicy, SCHEMA_VERSION, SignInTrace,
-    SipEvidence, Status, Step, StepVerdict, TcpEvidence, TcpOutcome, Timestamp, TlsEvidence,
-    TlsFailure, TlsOutcome,
+    EvidenceKind, FactEvidence, HttpEvidence, NameSource, RedactionPolicy, SCHEMA_VERSION,
+    SignInTrace, SipEvidence, Status, Step, StepVerdict, TcpEvidence, TcpOutcome, Timestamp,
+    TlsEvidence, TlsFailure, TlsOutcome,
 };
 
 fn validator() -> jsonschema::Validator {
@@ -192,6 +192,17 @@ fn sample(policy: RedactionPolicy) -> SignInTrace {
             ]),
             raw: Some(SECRET_TOKEN.into()),
             carried_by: Some(sip),
+        }),
+    );
+    t.push_evidence(
+        Some(Step::Settings),
+        EvidenceKind::Fact(FactEvidence {
+            source: "setting:location_profile".into(),
+            at: ts("2026-11-27T06:31:46Z"),
+            status: Some(Status::Pass),
+            sentence: Some("dial plan with 1 rule(s)".into()),
+            fields: BTreeMap::from([("rule_count".into(), "1".into())]),
+            items: vec![r"^(\d{4})$ -> +1425555$1".into()],
         }),
     );
     let v = StepVerdict {

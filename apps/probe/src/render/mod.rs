@@ -100,5 +100,16 @@ pub(crate) fn evidence_line(kind: &EvidenceKind) -> String {
             }
             s
         }
+        EvidenceKind::Fact(f) => {
+            let mut s = format!("fact {}", f.source);
+            if let Some(t) = &f.sentence {
+                s.push_str(&format!(": {t}"));
+            }
+            let fields: Vec<String> = f.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            if !fields.is_empty() {
+                s.push_str(&format!(" [{}]", fields.join(", ")));
+            }
+            s
+        }
     }
 }

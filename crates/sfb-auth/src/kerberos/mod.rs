@@ -49,7 +49,7 @@
 //!   [`KerberosError::Rc4Token`].
 //! * The acceptor keeps no replay cache.
 
-mod ap_req;
+pub(crate) mod ap_req;
 mod client;
 pub mod driver;
 mod error;
@@ -82,6 +82,7 @@ pub mod fuzzing {
         let _ = super::parse_gss_ap_req(data);
         let _ = mic::MicToken::parse(data);
         let _ = keytab::Keytab::parse(data);
+        let _ = crate::inspect::inspect(crate::inspect::Protocol::Kerberos, data);
         if let Ok(key) = SessionKey::new(Enctype::Aes128CtsHmacSha196, vec![1u8; 16]) {
             let _ = mic::verify_mic(&key, mic::Direction::Initiator, b"buffer", data);
         }
