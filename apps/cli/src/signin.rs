@@ -7,27 +7,17 @@
 //! Exit codes: 0 signed in (or `--no-auth` done), 1 failed, 2 usage error, 3 internal error.
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
-use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
 
-use sfb_auth::Scheme;
 use sfb_auth::kerberos::KdcAddress;
-use sfb_auth::secret::{Credential, CredentialSecret};
-use sfb_auth::sipae::{Network, SchemePolicy};
-use sfb_discovery::driver::{discover, exchange, parse_dns_server, system_dns_server};
-use sfb_discovery::{
-    DiscoveryConfig, DomainName, Input, Location, ManualServer, QueryId, RecordData, RecordType,
-    SipDomain, SplitMix64, Transport as DiscoveryTransport,
-};
-use sfb_session::signin::{AuthMode, Endpoint, Event, Outcome, SignIn, SignInConfig};
-use sfb_session::{
-    ConnectOptions, DriverOptions, KerberosLogin, Resolver, TlsSettings, dns_evidence, name_source,
-    run_signin, succeeded, system_resolver,
-};
-use sfb_trace::{Direction, EvidenceKind, RedactionPolicy, SignInTrace, Status, Step, Timestamp};
+use sfb_discovery::driver::{parse_dns_server, system_dns_server};
+use sfb_discovery::{DiscoveryConfig, DomainName, ManualServer, SipDomain};
+use sfb_session::run::machine_name;
+use sfb_session::signin::{Event, Outcome};
+use sfb_session::{SchemeChoice, SignInRequest, TlsSettings, sign_in, succeeded};
+use sfb_trace::{Direction, EvidenceKind, RedactionPolicy, SignInTrace, Status, Step};
 
 /// Which schemes `--auth` allows.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -115,60 +105,6 @@ fn prompt(login: &str) -> Result<sfb_certprov::Password, String> {
         return Err("empty password".into());
     }
     Ok(sfb_certprov::Password::new(pw))
-}
-
-/// A resolver asking `server` for A records (the same name server as discovery).
-fn dns_resolver(server: SocketAddr) -> Resolver {
-    Arc::new(move |host: String| {
-        Box::pin(async move {
-            if let Ok(ip) = host.trim_matches(['[', ']']).parse::<IpAddr>() {
-                return Ok(vec![ip]);
-            }
-            let name = DomainName::parse(&host).map_err(|e| format!("{host}: {e}"))?;
-            let mut out = Vec::new();
-            for (i, rtype) in [RecordType::A, RecordType::Aaaa].into_iter().enumerate() {
-                let id = QueryId(u64::try_from(i).unwrap_or(0));
-                if let Input::Answer { answers, .. } =
-                    exchange(server, id, name.clone(), rtype, Duration::from_secs(3)).await
-                {
-                    for r in answers {
-                        match r.data {
-                            RecordData::A { address } => out.push(IpAddr::V4(address)),
-                            RecordData::Aaaa { address } => out.push(IpAddr::V6(address)),
-                            _ => {}
-                        }
-                    }
-                }
-            }
-            if out.is_empty() {
-                Err(format!("{host}: no address from {server}"))
-            } else {
-                Ok(out)
-            }
-        })
-    })
-}
-
-fn fill_random(buf: &mut [u8]) {
-    use std::io::Read as _;
-    if std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(buf))
-        .is_err()
-    {
-        use sfb_discovery::SrvRng as _;
-        let mut rng = SplitMix64::from_entropy();
-        for b in buf.iter_mut() {
-            *b = u8::try_from(rng.uniform_inclusive(255)).unwrap_or(0);
-        }
-    }
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|s| s.trim().to_ascii_uppercase())
-        .filter(|s| !s.is_empty() && s.len() <= 15)
-        .unwrap_or_else(|| "SFB-CLIENT".into())
 }
 
 /// One progress line on stderr.
@@ -357,134 +293,56 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    let started = Timestamp::from_system_time(SystemTime::now()).unwrap_or(Timestamp::EPOCH);
-    let mut trace = SignInTrace::new(
-        &format!("sfb {}", env!("CARGO_PKG_VERSION")),
-        &sip_uri,
-        started,
-        RedactionPolicy::default(),
-    );
     eprintln!("signing in {sip_uri} (name server {dns_server})");
-    let outcome = runtime.block_on(async {
-        let dns = discover(config, dns_server, Box::new(SplitMix64::from_entropy())).await;
-        for q in &dns.evidence {
-            trace.push_evidence(Some(Step::Discovery), EvidenceKind::Dns(dns_evidence(q)));
-        }
-        let tls_endpoints: Vec<_> = dns
-            .endpoints
-            .iter()
-            .filter(|e| e.transport == DiscoveryTransport::Tls)
-            .collect();
-        if tls_endpoints.is_empty() {
-            return Err(format!("no SIP endpoint found for {}", dns.sip_domain));
-        }
-        let candidates: Vec<Endpoint> = tls_endpoints
-            .iter()
-            .map(|e| Endpoint::tls(&e.host, e.port, &e.record))
-            .collect();
-        let known = tls_endpoints
-            .iter()
-            .map(|e| {
-                (
-                    e.host.trim_end_matches('.').to_ascii_lowercase(),
-                    e.addresses.clone(),
-                    name_source(e.source),
-                )
-            })
-            .collect();
-        eprintln!(
-            "[ok  ] Discovery: {} candidate(s), first {}:{}",
-            candidates.len(),
-            candidates[0].host,
-            candidates[0].port
-        );
-        let network = if tls_endpoints[0].location == Location::External {
-            Network::External
-        } else {
-            Network::Internal
-        };
-        let policy = match args.auth {
-            AuthChoice::Auto => SchemePolicy::Auto(network),
-            AuthChoice::Ntlm => SchemePolicy::Only(Scheme::Ntlm),
-            AuthChoice::Kerberos => SchemePolicy::Only(Scheme::Kerberos),
-            AuthChoice::TlsDsk => SchemePolicy::Only(Scheme::TlsDsk),
-        };
-        let (auth, kerberos) = match &password {
-            None => (AuthMode::NoAuth, None),
-            Some(pw) => {
-                let credential = Credential::from_login(
-                    &login,
-                    CredentialSecret::Password(sfb_auth::secret::Password::new(pw.expose())),
-                );
-                let kuser = login
-                    .split_once('\\')
-                    .map_or(login.clone(), |(_, u)| u.to_owned());
-                (
-                    AuthMode::Credentials {
-                        credential,
-                        policy,
-                        kerberos_realm: args.realm.clone(),
-                        kdcs: kdcs.clone(),
-                    },
-                    Some(KerberosLogin {
-                        user: kuser,
-                        password: sfb_certprov::Password::new(pw.expose()),
-                    }),
-                )
-            }
-        };
-        let mut cfg = SignInConfig::new(
-            &sip_uri,
-            auth,
-            &hostname(),
-            (Instant::now(), SystemTime::now()),
-        );
-        cfg.stay = args.stay;
-        if let Some(ua) = &args.user_agent {
-            cfg.user_agent = ua.clone();
-        }
-        let machine =
-            SignIn::new(cfg, candidates, Box::new(fill_random)).map_err(|e| e.to_string())?;
-        let resolver = if args.dns.is_some() {
-            dns_resolver(dns_server)
-        } else {
-            system_resolver()
-        };
-        let cancel: std::pin::Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(async {
-            let _ = tokio::signal::ctrl_c().await;
-        });
-        let stay = args.stay;
-        let opts = DriverOptions {
-            tls,
-            connect: ConnectOptions::default(),
-            resolver,
-            known,
-            kerberos,
-            cancel: Some(cancel),
-            progress: Some(Box::new(move |e: &Event| {
-                if let Some(l) = progress_line(e) {
-                    eprintln!("{l}");
-                }
-                if let Event::StepStatus {
-                    step: Step::Settings,
-                    status: Status::Pass | Status::Warn,
-                    ..
-                } = e
-                    && stay
-                {
-                    eprintln!("       staying registered; Ctrl-C to sign out");
-                }
-            })),
-        };
-        Ok(run_signin(machine, &mut trace, opts).await)
+    let cancel: std::pin::Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(async {
+        let _ = tokio::signal::ctrl_c().await;
     });
-    let outcome = match outcome {
-        Ok(o) => o,
-        Err(e) => {
+    let stay = args.stay;
+    let request = SignInRequest {
+        sip_uri: sip_uri.clone(),
+        discovery: config,
+        dns_server,
+        dns_for_targets: args.dns.is_some(),
+        login: Some(login),
+        password,
+        scheme: match args.auth {
+            AuthChoice::Auto => SchemeChoice::Auto,
+            AuthChoice::Ntlm => SchemeChoice::Ntlm,
+            AuthChoice::Kerberos | AuthChoice::TlsDsk => SchemeChoice::Kerberos,
+        },
+        realm: args.realm.clone(),
+        kdcs,
+        tls,
+        user_agent: args.user_agent.clone(),
+        stay,
+        tool: format!("sfb {}", env!("CARGO_PKG_VERSION")),
+        policy: RedactionPolicy::default(),
+        machine_name: machine_name(),
+        progress: Some(Box::new(move |e: &Event| {
+            if let Some(l) = progress_line(e) {
+                eprintln!("{l}");
+            }
+            if let Event::StepStatus {
+                step: Step::Settings,
+                status: Status::Pass | Status::Warn,
+                ..
+            } = e
+                && stay
+            {
+                eprintln!("       staying registered; Ctrl-C to sign out");
+            }
+        })),
+        cancel: Some(cancel),
+    };
+    let report = runtime.block_on(sign_in(request));
+    let trace = report.trace;
+    let outcome = match (report.outcome, report.error) {
+        (Some(o), _) => o,
+        (None, e) => {
             if args.json {
                 println!("{}", trace.to_json());
             }
-            eprintln!("error: {e}");
+            eprintln!("error: {}", e.unwrap_or_default());
             return ExitCode::from(1);
         }
     };

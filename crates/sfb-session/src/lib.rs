@@ -21,6 +21,7 @@ mod classify;
 mod driver;
 mod error;
 mod legacy;
+pub mod run;
 pub mod signin;
 mod signin_driver;
 pub mod survey;
@@ -40,6 +41,7 @@ pub use signin_driver::{
     DriverOptions, KerberosLogin, MAX_SIP_TEXT, Progress, Recorder, Resolver, outcome_status,
     record_event, run_signin, succeeded, system_resolver,
 };
+pub use run::{SchemeChoice, SignInReport, SignInRequest, sign_in};
 pub use target::{ConnectTarget, dns_evidence, name_source};
 pub use tcp::classify_connect_error;
 pub use verdict::{connectivity_verdict, record_connectivity};
