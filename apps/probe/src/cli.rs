@@ -238,13 +238,14 @@ fn run_inner(
     let target = if args.lab {
         Target::Lab {
             scenario: args.scenario.clone(),
+            no_auth: args.no_auth,
         }
     } else {
         let uri = args.sip_uri.as_deref().unwrap_or_default();
         let (sip_uri, _) = batch::parse_sip_uri(uri).map_err(|e| usage(e, None))?;
         Target::Live { sip_uri }
     };
-    if credentials.is_none() && !args.json {
+    if credentials.is_none() && !args.json && !args.lab {
         let _ = writeln!(
             err,
             "note: no password source: running --no-auth (discovery, connectivity, the first 401); add --password-env VAR or --password-file FILE to sign in"
@@ -346,7 +347,10 @@ fn run_batch(
         rate_per_sec: args.rate,
     };
     let template = Request {
-        target: Target::Lab { scenario: None },
+        target: Target::Lab {
+            scenario: None,
+            no_auth: false,
+        },
         connect,
         credentials: None,
         policy,

@@ -1,9 +1,9 @@
 //! `sfb-probe`, the library behind the binary: the report model and its text, JSON and HTML
 //! renderings, personal-data redaction, batch runs and logging.
 //!
-//! The probe performs no sign-in itself: a [`runner::Runner`] turns a [`runner::Request`] into a
-//! diagnosed [`sfb_trace::SignInTrace`]; this crate orders, renders and aggregates. No sockets
-//! here; the only clock reads are the batch pacing sleeps.
+//! A [`runner::Runner`] turns a [`runner::Request`] into a diagnosed [`sfb_trace::SignInTrace`];
+//! the binary's runner is [`session::SessionRunner`] (sfb-session signs in, sfb-diagnose judges,
+//! sfb-lab is started in-process for `--lab`); this crate orders, renders and aggregates.
 
 pub mod batch;
 pub mod cli;
@@ -12,3 +12,4 @@ pub mod personal;
 pub mod render;
 pub mod report;
 pub mod runner;
+pub mod session;

@@ -97,6 +97,9 @@ pub enum Target {
     Lab {
         /// The scenario name (`None`: the healthy lab).
         scenario: Option<String>,
+        /// `--no-auth`: stop after the first 401 (otherwise the lab user's throw-away password
+        /// is used when no credentials are given).
+        no_auth: bool,
     },
 }
 
@@ -192,7 +195,10 @@ mod tests {
     #[test]
     fn not_wired_is_an_internal_error() {
         let req = Request {
-            target: Target::Lab { scenario: None },
+            target: Target::Lab {
+                scenario: None,
+                no_auth: false,
+            },
             connect: ConnectOptions::default(),
             credentials: None,
             policy: RedactionPolicy::default(),

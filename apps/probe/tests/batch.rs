@@ -17,7 +17,10 @@ use sfb_trace::{RedactionPolicy, SignInTrace};
 
 fn template() -> Request {
     Request {
-        target: Target::Lab { scenario: None },
+        target: Target::Lab {
+            scenario: None,
+            no_auth: false,
+        },
         connect: ConnectOptions::default(),
         credentials: None,
         policy: RedactionPolicy::default(),

@@ -958,7 +958,9 @@ fn settings(ctx: &Ctx<'_>, outcome: Outcome) -> Vec<StepVerdict> {
     if outcome != Outcome::Registered {
         return vec![skipped("settings.skipped")];
     }
-    let Some(reg) = ctx.sip.iter().rev().find(|s| {
+    // The first 2xx to a REGISTER is the registration; a later one is a re-REGISTER or the
+    // un-REGISTER that ends every run, after which nothing is asked.
+    let Some(reg) = ctx.sip.iter().find(|s| {
         !s.sent && s.is_register_response() && s.status.is_some_and(|c| (200..300).contains(&c))
     }) else {
         return vec![skipped("settings.skipped")];
