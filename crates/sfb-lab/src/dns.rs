@@ -89,14 +89,21 @@ pub fn zone_records(input: &ZoneInput, scenario: Scenario) -> Vec<ZoneRecord> {
     } else {
         (input.director.0.clone(), input.edge.0.clone())
     };
-    let mut out = vec![
-        srv(
+    // The Edge scenarios are about external users: the zone is what the Internet sees (no
+    // internal SRV, no internal names), so the client signs in through the Access Edge.
+    let external_view = matches!(
+        scenario,
+        Scenario::RemoteAccessDisabled | Scenario::EdgeNextHopDown
+    );
+    let mut out = Vec::new();
+    if !external_view {
+        out.push(srv(
             &format!("_sipinternaltls._tcp.{SIP_DOMAIN}"),
             input.director.1,
             &director,
-        ),
-        srv(&format!("_sip._tls.{SIP_DOMAIN}"), input.edge.1, &edge),
-    ];
+        ));
+    }
+    out.push(srv(&format!("_sip._tls.{SIP_DOMAIN}"), input.edge.1, &edge));
     let mut hosts = vec![
         director,
         edge,
@@ -107,8 +114,14 @@ pub fn zone_records(input: &ZoneInput, scenario: Scenario) -> Vec<ZoneRecord> {
     hosts.extend(input.web.iter().cloned());
     hosts.push(format!("sipinternal.{SIP_DOMAIN}"));
     hosts.push(format!("sipexternal.{SIP_DOMAIN}"));
+    let internal_name = |h: &str| {
+        h.starts_with("sipinternal.") || h.starts_with("lyncdiscoverinternal.")
+    };
     let mut seen = std::collections::HashSet::new();
     for h in hosts {
+        if external_view && internal_name(&h) {
+            continue;
+        }
         if seen.insert(h.clone()) {
             out.push(addr(&h));
         }

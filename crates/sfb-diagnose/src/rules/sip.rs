@@ -786,7 +786,8 @@ fn redirection(ctx: &Ctx<'_>, outcome: Outcome) -> Vec<StepVerdict> {
         .iter()
         .filter(|s| !s.sent && s.is_register_response() && is_redirect(s))
         .collect();
-    let registered_at = ctx.sip.iter().rev().find(|s| {
+    // The first 2xx to a REGISTER is the registration (later ones: re-REGISTER, un-REGISTER).
+    let registered_at = ctx.sip.iter().find(|s| {
         !s.sent && s.is_register_response() && s.status.is_some_and(|c| (200..300).contains(&c))
     });
     let mut out = Vec::new();

@@ -416,7 +416,14 @@ impl Registrar {
             ));
         }
         if !user.state.sfb_enabled {
-            return Err(Refusal(403, "Forbidden", reply::NOT_ENABLED_FOR_SIP, None));
+            // [RECON] the Warning text: a disabled user (Set-CsUser -Enabled $false) keeps
+            // its SIP address, so the 403 says "disabled" besides the 4005.
+            return Err(Refusal(
+                403,
+                "Forbidden",
+                reply::NOT_ENABLED_FOR_SIP,
+                Some("The user is disabled for Skype for Business".to_owned()),
+            ));
         }
         if remote && !user.state.remote_access {
             return Err(Refusal(
