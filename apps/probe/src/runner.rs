@@ -2,7 +2,7 @@
 //!
 //! The app does no sign-in itself: a [`Runner`] turns a [`Request`] into a
 //! [`SignInTrace`] whose steps carry their verdicts. The binary wires
-//! [`NotWired`] until the session and diagnosis crates are connected; tests plug in their own.
+//! [`crate::session::SessionRunner`]; tests plug in their own.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -152,23 +152,6 @@ where
     }
 }
 
-/// The runner of this build: the sign-in is not connected to the probe yet, so every live or
-/// lab run is an internal error (exit 3) that says so.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NotWired;
-
-impl Runner for NotWired {
-    fn run(&self, request: &Request) -> Result<SignInTrace, RunError> {
-        let what = match &request.target {
-            Target::Live { .. } => "live sign-in",
-            Target::Lab { .. } => "embedded lab",
-        };
-        Err(RunError::Internal(format!(
-            "the {what} is not wired into sfb-probe in this build"
-        )))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,19 +173,5 @@ mod tests {
             .unwrap_err();
         assert!(err.contains("not set"), "{err}");
         let _ = std::fs::remove_dir_all(dir);
-    }
-
-    #[test]
-    fn not_wired_is_an_internal_error() {
-        let req = Request {
-            target: Target::Lab {
-                scenario: None,
-                no_auth: false,
-            },
-            connect: ConnectOptions::default(),
-            credentials: None,
-            policy: RedactionPolicy::default(),
-        };
-        assert!(matches!(NotWired.run(&req), Err(RunError::Internal(_))));
     }
 }

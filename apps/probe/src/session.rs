@@ -172,11 +172,8 @@ fn build(
         AuthScheme::Kerberos => SchemeChoice::Kerberos,
         AuthScheme::TlsDsk => return Err(usage("--auth tls-dsk: not yet supported".into())),
     };
-    let tls = TlsSettings::new(
-        &roots,
-        Arc::new(rustls::time_provider::DefaultTimeProvider),
-    )
-    .map_err(|e| RunError::Internal(format!("TLS set-up: {e}")))?;
+    let tls = TlsSettings::new(&roots, Arc::new(rustls::time_provider::DefaultTimeProvider))
+        .map_err(|e| RunError::Internal(format!("TLS set-up: {e}")))?;
     Ok(SignInRequest {
         sip_uri,
         discovery,

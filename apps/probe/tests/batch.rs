@@ -205,7 +205,9 @@ fn rows_are_streamed_not_slurped() {
 
 #[test]
 fn internal_errors_make_exit_3() {
-    let runner = sfb_probe::runner::NotWired;
+    let runner = |_: &Request| -> Result<SignInTrace, RunError> {
+        Err(RunError::Internal("the runner broke".into()))
+    };
     let summary = batch::run(
         RowReader::new(&b"a@b.test\n"[..]),
         &template(),

@@ -57,21 +57,22 @@ fn usage_errors_exit_2() {
     }
 }
 
+/// A live probe of a closed port: no DNS, no network beyond loopback.
+const CLOSED: &[&str] = &["--server", "127.0.0.1:9", "--dns", "127.0.0.1:9"];
+
 #[test]
-fn the_unwired_runner_is_an_internal_error() {
-    for args in [
-        &["sip:alice@contoso.com"][..],
-        &["--lab", "--scenario", "healthy"],
-    ] {
-        let out = probe(args);
-        assert_eq!(out.status.code(), Some(3), "{args:?}");
-        let err = text(&out.stderr);
-        assert!(
-            err.contains("error: the ") && err.contains("not wired"),
-            "{err}"
-        );
-    }
-    let out = probe(&["sip:alice@contoso.com"]);
+fn the_real_runner_signs_in_and_diagnoses() {
+    // The embedded lab: in-process, no setup.
+    let out = probe(&["--lab", "--scenario", "healthy"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("PASS"));
+    let out = probe(&["--lab", "--scenario", "no-such-scenario"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unknown scenario"));
+    // A live target whose server refuses: a connectivity failure, exit 1.
+    let out = probe(&[&["sip:alice@contoso.com"][..], CLOSED].concat());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("tcp.refused"));
     assert!(text(&out.stderr).contains("running --no-auth"));
 }
 
@@ -96,9 +97,15 @@ fn credentialed_batch_rows_need_the_lockout_flag() {
         err.contains("1 row(s) carry credentials") && err.contains("--i-accept-lockout-risk"),
         "{err}"
     );
-    // With the flag the rows run (and the unwired runner makes them internal errors).
-    let out = probe(&["--batch", csv, "--json", "--i-accept-lockout-risk"]);
-    assert_eq!(out.status.code(), Some(3));
+    // With the flag the rows run (against a closed port: each fails at connectivity).
+    let out = probe(
+        &[
+            &["--batch", csv, "--json", "--i-accept-lockout-risk"][..],
+            CLOSED,
+        ]
+        .concat(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let v = validator("probe-batch-row.schema.json");
     let stdout = text(&out.stdout);
     assert_eq!(stdout.lines().count(), 2, "{stdout}");
@@ -107,7 +114,7 @@ fn credentialed_batch_rows_need_the_lockout_flag() {
         assert!(schema_errors(&v, &doc).is_empty(), "{line}");
     }
     assert!(
-        text(&out.stderr).contains("error.internal"),
+        text(&out.stderr).contains("tcp.refused"),
         "summary on stderr"
     );
 }

@@ -104,7 +104,8 @@ fn flags_become_the_request() {
     assert_eq!(
         o.request.target,
         Target::Lab {
-            scenario: Some("expired-cert".into())
+            scenario: Some("expired-cert".into()),
+            no_auth: false,
         }
     );
 }

@@ -114,9 +114,8 @@ pub fn zone_records(input: &ZoneInput, scenario: Scenario) -> Vec<ZoneRecord> {
     hosts.extend(input.web.iter().cloned());
     hosts.push(format!("sipinternal.{SIP_DOMAIN}"));
     hosts.push(format!("sipexternal.{SIP_DOMAIN}"));
-    let internal_name = |h: &str| {
-        h.starts_with("sipinternal.") || h.starts_with("lyncdiscoverinternal.")
-    };
+    let internal_name =
+        |h: &str| h.starts_with("sipinternal.") || h.starts_with("lyncdiscoverinternal.");
     let mut seen = std::collections::HashSet::new();
     for h in hosts {
         if external_view && internal_name(&h) {

@@ -337,6 +337,36 @@ impl Pki {
     }
 }
 
+/// id-pe-authorityInfoAccess (RFC 5280 4.2.2.1).
+const AIA_OID: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 1, 1];
+
+/// Where the lab says its issuing CA's certificate is published (nothing serves it: like a
+/// client with no route to the CA's web server, we do not fetch it).
+pub const INTERMEDIATE_AIA_URL: &str = "http://pki.contoso.test/aia/contoso-issuing-ca.crt";
+
+/// The DER of `AuthorityInfoAccessSyntax` with one caIssuers URI.
+fn aia_ca_issuers(url: &str) -> Vec<u8> {
+    fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        let n = body.len();
+        if n < 0x80 {
+            out.push(u8::try_from(n).unwrap_or(0));
+        } else {
+            let bytes = n.to_be_bytes();
+            let skip = bytes.iter().take_while(|b| **b == 0).count();
+            out.push(0x80 | u8::try_from(bytes.len() - skip).unwrap_or(0));
+            out.extend_from_slice(&bytes[skip..]);
+        }
+        out.extend_from_slice(body);
+        out
+    }
+    // id-ad-caIssuers 1.3.6.1.5.5.7.48.2
+    let method = tlv(0x06, &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02]);
+    let location = tlv(0x86, url.as_bytes()); // [6] uniformResourceIdentifier
+    let access = tlv(0x30, &[method, location].concat());
+    tlv(0x30, &access)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,34 +417,4 @@ mod tests {
             .unwrap();
         assert_eq!(leaf_only.chain.len(), 1);
     }
-}
-
-/// id-pe-authorityInfoAccess (RFC 5280 4.2.2.1).
-const AIA_OID: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 1, 1];
-
-/// Where the lab says its issuing CA's certificate is published (nothing serves it: like a
-/// client with no route to the CA's web server, we do not fetch it).
-pub const INTERMEDIATE_AIA_URL: &str = "http://pki.contoso.test/aia/contoso-issuing-ca.crt";
-
-/// The DER of `AuthorityInfoAccessSyntax` with one caIssuers URI.
-fn aia_ca_issuers(url: &str) -> Vec<u8> {
-    fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
-        let mut out = vec![tag];
-        let n = body.len();
-        if n < 0x80 {
-            out.push(u8::try_from(n).unwrap_or(0));
-        } else {
-            let bytes = n.to_be_bytes();
-            let skip = bytes.iter().take_while(|b| **b == 0).count();
-            out.push(0x80 | u8::try_from(bytes.len() - skip).unwrap_or(0));
-            out.extend_from_slice(&bytes[skip..]);
-        }
-        out.extend_from_slice(body);
-        out
-    }
-    // id-ad-caIssuers 1.3.6.1.5.5.7.48.2
-    let method = tlv(0x06, &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02]);
-    let location = tlv(0x86, url.as_bytes()); // [6] uniformResourceIdentifier
-    let access = tlv(0x30, &[method, location].concat());
-    tlv(0x30, &access)
 }
