@@ -1,0 +1,669 @@
+//! `sfb_session::sign_in` against the emulated deployment (`sfb-lab`) on loopback: each test
+//! starts its own lab (DNS, PKI, Edge, Director, home pools) and asserts on the trace (the SIP
+//! evidence per registrar, the facts, the step records), never on printed text.
+//!
+//! The Kerberos tests start a real MIT KDC (`scripts/kdc-up.sh`), add the lab's registrar
+//! principals (`sip/dir01.contoso.test`, `sip/pool01.contoso.test`), export them to a keytab
+//! the lab reads, and give alice the lab's password. Without the KDC binaries they skip
+//! loudly, and FAIL when `SFB_REQUIRE_PEERS=1`.
+//!
+//! Run: `SFB_REQUIRE_PEERS=1 cargo test -p sfb-session --test lab`.
+#![allow(
+    clippy::print_stderr,
+    reason = "the skip note must be loud on stderr, and failures print the trace's SIP text"
+)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject as _;
+use sfb_auth::kerberos::KdcAddress;
+use sfb_discovery::{DiscoveryConfig, ManualServer, SipDomain};
+use sfb_lab::lab::{DIRECTOR_FQDN, EDGE_FQDN, POOL_FQDNS};
+use sfb_lab::sip::KerberosConfig;
+use sfb_lab::{Lab, LabConfig, RunningLab, Scenario};
+use sfb_session::{SchemeChoice, SignInReport, SignInRequest, TlsSettings, sign_in};
+use sfb_trace::{Direction, EvidenceKind, FactEvidence, SignInTrace, Status, Step};
+
+const REALM: &str = "CONTOSO.TEST";
+
+// ---------------------------------------------------------------------------------------------
+// Running a sign-in against a lab.
+
+/// How to sign in.
+struct Login {
+    /// `--server HOST:PORT`.
+    server: Option<String>,
+    /// `false`: `--no-auth`.
+    auth: bool,
+    scheme: SchemeChoice,
+    realm: Option<String>,
+    kdcs: Vec<KdcAddress>,
+}
+
+impl Login {
+    fn ntlm() -> Self {
+        Self {
+            server: None,
+            auth: true,
+            scheme: SchemeChoice::Ntlm,
+            realm: None,
+            kdcs: Vec::new(),
+        }
+    }
+
+    fn kerberos(kdc: &Kdc) -> Self {
+        Self {
+            server: None,
+            auth: true,
+            scheme: SchemeChoice::Kerberos,
+            realm: Some(REALM.into()),
+            kdcs: vec![KdcAddress {
+                host: "127.0.0.1".into(),
+                port: kdc.port,
+            }],
+        }
+    }
+}
+
+/// Signs alice (the lab's first user) in with `login`, trusting only the lab's CA and
+/// resolving every name through the lab's DNS.
+async fn sign_in_alice(lab: &RunningLab, login: Login) -> SignInReport {
+    let info = lab.info();
+    let user = &info.users[0];
+    assert_eq!(user.sip_uri, "sip:alice@contoso.test");
+    let roots: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&info.ca_file)
+        .expect("the lab's CA file")
+        .collect::<Result<_, _>>()
+        .expect("PEM certificates");
+    let tls = TlsSettings::new(
+        &roots,
+        Arc::new(rustls::time_provider::DefaultTimeProvider),
+    )
+    .expect("TLS settings");
+    let mut discovery = DiscoveryConfig::new(SipDomain::from_sip_uri(&user.sip_uri).unwrap());
+    discovery.manual_server = login
+        .server
+        .as_deref()
+        .map(|s| ManualServer::parse(s).unwrap());
+    let req = SignInRequest {
+        sip_uri: user.sip_uri.clone(),
+        discovery,
+        dns_server: info.dns,
+        dns_for_targets: true,
+        login: Some(user.login.clone()),
+        password: login
+            .auth
+            .then(|| sfb_certprov::Password::new(user.password.as_str())),
+        scheme: login.scheme,
+        realm: login.realm,
+        kdcs: login.kdcs,
+        tls,
+        user_agent: None,
+        stay: false,
+        tool: "sfb-session lab test".into(),
+        policy: Default::default(),
+        machine_name: "LABTEST".into(),
+        progress: None,
+        cancel: None,
+    };
+    sign_in(req).await
+}
+
+/// Starts a lab for `scenario` (with Kerberos keys when `kerberos`).
+async fn start_lab(scenario: Scenario, kerberos: Option<KerberosConfig>) -> RunningLab {
+    let mut config = LabConfig::new(scenario);
+    config.kerberos = kerberos;
+    config.seed = Some(11);
+    Lab::start(config).await.expect("the lab starts")
+}
+
+/// `HOST:PORT` of a lab role by its FQDN (the name its certificate carries).
+fn server_of(lab: &RunningLab, role: &str, fqdn: &str) -> String {
+    let addr = lab.role_addr(role).expect("the role exists");
+    format!("{fqdn}:{}", addr.port())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the trace.
+
+/// One SIP message of the trace.
+#[derive(Debug)]
+struct Sip<'a> {
+    direction: Direction,
+    peer: &'a str,
+    text: &'a str,
+}
+
+impl Sip<'_> {
+    /// The request method, or `None` for a response.
+    fn method(&self) -> Option<&str> {
+        let first = self.text.lines().next()?;
+        (!first.starts_with("SIP/2.0")).then(|| first.split(' ').next().unwrap_or(""))
+    }
+
+    /// A response's status code.
+    fn status(&self) -> Option<u16> {
+        let first = self.text.lines().next()?;
+        first.strip_prefix("SIP/2.0 ")?.get(..3)?.parse().ok()
+    }
+
+    /// The value of the first header `name` (case-insensitive).
+    fn header(&self, name: &str) -> Option<&str> {
+        self.text
+            .split("\r\n")
+            .skip(1)
+            .take_while(|l| !l.is_empty())
+            .find_map(|l| {
+                let (n, v) = l.split_once(':')?;
+                n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+            })
+    }
+
+    /// The method of the CSeq header.
+    fn cseq_method(&self) -> Option<&str> {
+        self.header("CSeq")?.split_whitespace().nth(1)
+    }
+}
+
+fn sip(trace: &SignInTrace) -> Vec<Sip<'_>> {
+    trace
+        .evidence
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EvidenceKind::Sip(s) => Some(Sip {
+                direction: s.direction,
+                peer: &s.peer,
+                text: &s.text,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+fn facts<'a>(trace: &'a SignInTrace, source: &str) -> Vec<&'a FactEvidence> {
+    trace
+        .evidence
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EvidenceKind::Fact(f) if f.source == source => Some(f),
+            _ => None,
+        })
+        .collect()
+}
+
+fn fact<'a>(trace: &'a SignInTrace, source: &str) -> &'a FactEvidence {
+    facts(trace, source)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("no {source:?} fact\n{}", dump(trace)))
+}
+
+fn field<'a>(f: &'a FactEvidence, name: &str) -> &'a str {
+    f.fields
+        .get(name)
+        .map(String::as_str)
+        .unwrap_or_else(|| panic!("fact {:?} has no {name:?}: {:?}", f.source, f.fields))
+}
+
+/// The statuses of the REGISTER responses received from `addr`, in order.
+fn register_statuses(trace: &SignInTrace, addr: SocketAddr) -> Vec<u16> {
+    let peer = addr.to_string();
+    sip(trace)
+        .iter()
+        .filter(|m| {
+            m.direction == Direction::Received
+                && m.peer == peer
+                && m.cseq_method() == Some("REGISTER")
+        })
+        .filter_map(Sip::status)
+        .collect()
+}
+
+/// The REGISTER responses received from `addr`.
+fn register_responses(trace: &SignInTrace, addr: SocketAddr) -> Vec<Sip<'_>> {
+    let peer = addr.to_string();
+    sip(trace)
+        .into_iter()
+        .filter(|m| {
+            m.direction == Direction::Received
+                && m.peer == peer
+                && m.cseq_method() == Some("REGISTER")
+        })
+        .collect()
+}
+
+/// How many messages went to or came from `addr`.
+fn messages_with(trace: &SignInTrace, addr: SocketAddr) -> usize {
+    let peer = addr.to_string();
+    sip(trace).iter().filter(|m| m.peer == peer).count()
+}
+
+fn step_evidence(trace: &SignInTrace, step: Step) -> usize {
+    trace
+        .steps
+        .iter()
+        .find(|s| s.step == step)
+        .map_or(0, |s| s.evidence.len())
+}
+
+/// The trace's SIP start lines and facts, for failure messages.
+fn dump(trace: &SignInTrace) -> String {
+    let mut out = String::new();
+    for e in &trace.evidence {
+        match &e.kind {
+            EvidenceKind::Sip(s) => out.push_str(&format!(
+                "  sip {:?} {} {}\n",
+                s.direction,
+                s.peer,
+                s.text.lines().next().unwrap_or("")
+            )),
+            EvidenceKind::Fact(f) => {
+                out.push_str(&format!("  fact {} {:?} {:?}\n", f.source, f.status, f.fields))
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The five settings requests after a registration, each answered 200.
+fn assert_settings_ok(trace: &SignInTrace) {
+    for item in [
+        "provisioning",
+        "roaming_contacts",
+        "roaming_self",
+        "location_profile",
+        "presence",
+    ] {
+        let f = fact(trace, &format!("setting:{item}"));
+        assert_eq!(
+            f.fields.get("status_code").map(String::as_str),
+            Some("200"),
+            "{item}: {f:?}"
+        );
+        assert_eq!(f.status, Some(Status::Pass), "{item}: {f:?}");
+    }
+    assert!(step_evidence(trace, Step::Settings) >= 5);
+}
+
+// ---------------------------------------------------------------------------------------------
+// NTLM.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ntlm_through_the_director_is_redirected_to_the_home_pool() {
+    let lab = start_lab(Scenario::Healthy, None).await;
+    let director = lab.role_addr("director").unwrap();
+    let pool = lab.role_addr("pool01").unwrap();
+    let report = sign_in_alice(&lab, Login::ntlm()).await;
+    let t = &report.trace;
+    assert!(report.error.is_none(), "{:?}", report.error);
+
+    // Discovery found the Director by SRV (no --server).
+    assert!(step_evidence(t, Step::Discovery) > 0, "{}", dump(t));
+    // The Director: NTLM handshake, then the 301 (signed) to the home pool.
+    assert_eq!(register_statuses(t, director), [401, 401, 301], "{}", dump(t));
+    let redirect = fact(t, "redirect");
+    assert_eq!(field(redirect, "status"), "301");
+    assert!(
+        redirect.fields.values().any(|v| v.contains(POOL_FQDNS[0])),
+        "{redirect:?}"
+    );
+    assert!(step_evidence(t, Step::Redirection) > 0);
+    // The home pool: 3 REGISTER transactions (401, 401, 200); an un-REGISTER may follow.
+    let at_pool = register_statuses(t, pool);
+    assert_eq!(at_pool[..3], [401, 401, 200], "{}", dump(t));
+    let registered = fact(t, "registered");
+    assert_eq!(field(registered, "scheme"), "NTLM");
+    assert_eq!(field(registered, "register_transactions"), "3");
+    assert_eq!(field(registered, "signed"), "true");
+    assert!(field(registered, "registrar").contains(POOL_FQDNS[0]));
+    assert!(field(registered, "gruu").starts_with("sip:alice@contoso.test;"));
+    // Nothing went to the Edge or bob's pool.
+    assert_eq!(messages_with(t, lab.role_addr("edge").unwrap()), 0);
+    assert_eq!(messages_with(t, lab.role_addr("pool02").unwrap()), 0);
+    // The first 401 was the Director's.
+    let first = fact(t, "first_401");
+    assert!(field(first, "offers").contains("NTLM"));
+    assert!(field(first, "endpoint").contains(DIRECTOR_FQDN), "{first:?}");
+    assert_settings_ok(t);
+    lab.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ntlm_directly_at_the_home_pool_is_not_redirected() {
+    let lab = start_lab(Scenario::Healthy, None).await;
+    let pool = lab.role_addr("pool01").unwrap();
+    let mut login = Login::ntlm();
+    login.server = Some(server_of(&lab, "pool01", POOL_FQDNS[0]));
+    let report = sign_in_alice(&lab, login).await;
+    let t = &report.trace;
+    assert!(report.error.is_none(), "{:?}", report.error);
+
+    assert_eq!(register_statuses(t, pool)[..3], [401, 401, 200], "{}", dump(t));
+    assert!(facts(t, "redirect").is_empty(), "{}", dump(t));
+    assert_eq!(step_evidence(t, Step::Redirection), 0);
+    assert_eq!(messages_with(t, lab.role_addr("director").unwrap()), 0);
+    let registered = fact(t, "registered");
+    assert_eq!(field(registered, "register_transactions"), "3");
+    assert_eq!(field(registered, "scheme"), "NTLM");
+    assert_eq!(field(registered, "signed"), "true");
+    assert!(!registered.fields.contains_key("ms_user_logon_data"));
+    assert_settings_ok(t);
+    lab.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ntlm_through_the_access_edge_as_a_remote_user() {
+    let lab = start_lab(Scenario::Healthy, None).await;
+    let edge = lab.role_addr("edge").unwrap();
+    let mut login = Login::ntlm();
+    // The desktop client's policy: Kerberos inside, NTLM outside; the Edge offers NTLM only.
+    login.scheme = SchemeChoice::Auto;
+    login.server = Some(server_of(&lab, "edge", EDGE_FQDN));
+    let report = sign_in_alice(&lab, login).await;
+    let t = &report.trace;
+    assert!(report.error.is_none(), "{:?}", report.error);
+
+    // Every message went over the one connection to the Edge, which relays to the home pool.
+    let at_edge = register_statuses(t, edge);
+    assert_eq!(at_edge[..3], [401, 401, 200], "{}", dump(t));
+    assert_eq!(messages_with(t, lab.role_addr("pool01").unwrap()), 0);
+    assert_eq!(messages_with(t, lab.role_addr("director").unwrap()), 0);
+    let first = fact(t, "first_401");
+    assert_eq!(field(first, "offers"), "NTLM", "{first:?}");
+    let registered = fact(t, "registered");
+    assert_eq!(field(registered, "scheme"), "NTLM");
+    assert_eq!(field(registered, "register_transactions"), "3");
+    assert_eq!(field(registered, "ms_user_logon_data"), "RemoteUser");
+    let ok = &register_responses(t, edge)[2];
+    assert_eq!(ok.header("ms-user-logon-data"), Some("RemoteUser"));
+    // The Edge's Via was removed from the relayed responses: only ours is left.
+    assert_eq!(
+        ok.text
+            .split("\r\n")
+            .filter(|l| l.to_ascii_lowercase().starts_with("via:"))
+            .count(),
+        1,
+        "{}",
+        ok.text
+    );
+    assert_settings_ok(t);
+    lab.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_auth_stops_after_the_first_401() {
+    let lab = start_lab(Scenario::Healthy, None).await;
+    let director = lab.role_addr("director").unwrap();
+    let mut login = Login::ntlm();
+    login.auth = false;
+    let report = sign_in_alice(&lab, login).await;
+    let t = &report.trace;
+    assert!(report.error.is_none(), "{:?}", report.error);
+
+    assert_eq!(register_statuses(t, director), [401], "{}", dump(t));
+    let sent_registers = sip(t)
+        .iter()
+        .filter(|m| m.direction == Direction::Sent && m.method() == Some("REGISTER"))
+        .count();
+    assert_eq!(sent_registers, 1, "{}", dump(t));
+    let first = fact(t, "first_401");
+    assert!(field(first, "offers").contains("NTLM"), "{first:?}");
+    assert_eq!(field(first, "realm"), "SIP Communications Service");
+    assert!(
+        field(first, "targetnames").contains(&format!("NTLM={DIRECTOR_FQDN}")),
+        "{first:?}"
+    );
+    assert!(!field(first, "server").is_empty());
+    assert!(field(first, "date").ends_with("GMT"), "{first:?}");
+    assert!(field(first, "endpoint").contains(DIRECTOR_FQDN));
+    assert!(facts(t, "registered").is_empty());
+    assert!(facts(t, "redirect").is_empty());
+    lab.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kerberos with a real MIT KDC.
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A throw-away MIT KDC (stopped and removed on drop).
+struct Kdc {
+    dir: PathBuf,
+    port: u16,
+}
+
+impl Drop for Kdc {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(repo_root().join("scripts/kdc-down.sh"))
+            .arg(&self.dir)
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Kdc {
+    fn keytab(&self) -> PathBuf {
+        self.dir.join("lab.keytab")
+    }
+
+    fn kadmin(&self, query: &str) {
+        let out = Command::new("/usr/sbin/kadmin.local")
+            .arg("-q")
+            .arg(query)
+            .env("KRB5_CONFIG", self.dir.join("krb5.conf"))
+            .env("KRB5_KDC_PROFILE", self.dir.join("kdc.conf"))
+            .stdin(Stdio::null())
+            .output()
+            .expect("kadmin.local runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && !err.contains("error"),
+            "{query}: {err}"
+        );
+    }
+
+    fn lab_config(&self) -> KerberosConfig {
+        KerberosConfig {
+            keytab: self.keytab(),
+            realm: REALM.into(),
+        }
+    }
+}
+
+/// Starts a KDC named after `test`, with the lab's registrar principals in `lab.keytab` and
+/// alice's password set to the lab's. `None` (a loud skip) when the binaries are missing,
+/// unless `SFB_REQUIRE_PEERS=1`.
+fn start_kdc(test: &str, alice_password: &str) -> Option<Kdc> {
+    let have = |b: &str| {
+        ["/usr/sbin", "/usr/bin", "/sbin"]
+            .iter()
+            .any(|d| Path::new(d).join(b).exists())
+    };
+    for bin in ["krb5kdc", "kdb5_util", "kadmin.local"] {
+        if !have(bin) {
+            if std::env::var("SFB_REQUIRE_PEERS").as_deref() == Ok("1") {
+                panic!("required test peer missing: {bin} (SFB_REQUIRE_PEERS=1)");
+            }
+            eprintln!(
+                "\n!!!!! SKIPPED: test peer missing: {bin} (set SFB_REQUIRE_PEERS=1 to make this fail) !!!!!\n"
+            );
+            return None;
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("sfb-session-lab-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = Command::new("bash")
+        .arg(repo_root().join("scripts/kdc-up.sh"))
+        .arg(&dir)
+        .arg(port.to_string())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let kdc = Kdc { dir, port };
+    assert!(
+        out.status.success(),
+        "kdc-up.sh: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The KDC must answer (kdc-up.sh waits for the port, but does not fail when it never opens).
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        "the KDC does not listen on {port}"
+    );
+    let keytab = kdc.keytab().display().to_string();
+    kdc.kadmin(&format!("addprinc -randkey sip/{DIRECTOR_FQDN}"));
+    kdc.kadmin(&format!("addprinc -randkey sip/{}", POOL_FQDNS[0]));
+    kdc.kadmin(&format!(
+        "ktadd -k {keytab} -norandkey sip/{DIRECTOR_FQDN} sip/{}",
+        POOL_FQDNS[0]
+    ));
+    kdc.kadmin(&format!("cpw -pw {alice_password} alice"));
+    Some(kdc)
+}
+
+/// The lab's password for alice (without starting a lab).
+fn alice_password() -> String {
+    sfb_lab::directory::Directory::contoso().users[0]
+        .password
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kerberos_with_a_real_kdc_through_the_director() {
+    let Some(kdc) = start_kdc("healthy", &alice_password()) else {
+        return;
+    };
+    let lab = start_lab(Scenario::Healthy, Some(kdc.lab_config())).await;
+    let director = lab.role_addr("director").unwrap();
+    let pool = lab.role_addr("pool01").unwrap();
+    let report = sign_in_alice(&lab, Login::kerberos(&kdc)).await;
+    let t = &report.trace;
+    assert!(report.error.is_none(), "{:?}", report.error);
+
+    // Kerberos is one round trip: 2 REGISTER transactions per registrar.
+    assert_eq!(register_statuses(t, director), [401, 301], "{}", dump(t));
+    assert_eq!(register_statuses(t, pool)[..2], [401, 200], "{}", dump(t));
+    let first = fact(t, "first_401");
+    assert!(field(first, "offers").contains("Kerberos"), "{first:?}");
+    assert!(
+        field(first, "targetnames").contains(&format!("Kerberos=sip/{DIRECTOR_FQDN}")),
+        "{first:?}"
+    );
+    let redirect = fact(t, "redirect");
+    assert_eq!(field(redirect, "status"), "301");
+    assert_eq!(field(redirect, "signed"), "true");
+    let registered = fact(t, "registered");
+    assert_eq!(field(registered, "scheme"), "Kerberos", "{registered:?}");
+    assert_eq!(
+        field(registered, "targetname"),
+        format!("sip/{}", POOL_FQDNS[0])
+    );
+    assert_eq!(field(registered, "register_transactions"), "2");
+    assert_eq!(field(registered, "signed"), "true");
+    // The 200 OK is signed with the Kerberos security association.
+    let ok = &register_responses(t, pool)[1];
+    assert!(
+        ok.header("Authentication-Info")
+            .is_some_and(|v| v.starts_with("Kerberos ")),
+        "{}",
+        ok.text
+    );
+    assert!(facts(t, "kerberos").is_empty(), "{}", dump(t));
+    assert_settings_ok(t);
+    lab.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kerberos_missing_spn_fails_with_the_kdc_error() {
+    let Some(kdc) = start_kdc("missing-spn", &alice_password()) else {
+        return;
+    };
+    let lab = start_lab(Scenario::KerberosMissingSpn, Some(kdc.lab_config())).await;
+    let pool = lab.role_addr("pool01").unwrap();
+    let mut login = Login::kerberos(&kdc);
+    login.server = Some(server_of(&lab, "pool01", POOL_FQDNS[0]));
+    let report = sign_in_alice(&lab, login).await;
+    let t = &report.trace;
+
+    let first = fact(t, "first_401");
+    assert!(
+        field(first, "targetnames").contains(&format!("Kerberos=sip/nospn-{}", POOL_FQDNS[0])),
+        "{first:?}"
+    );
+    // The KDC has no such principal: no ticket, no AP-REQ sent, no registration.
+    let kerberos = fact(t, "kerberos");
+    let error = field(kerberos, "error").to_ascii_lowercase();
+    assert!(
+        error.contains("principal") || error.contains("unknown") || error.contains("spn"),
+        "{kerberos:?}"
+    );
+    assert_eq!(register_statuses(t, pool), [401], "{}", dump(t));
+    assert!(facts(t, "registered").is_empty(), "{}", dump(t));
+    lab.shutdown().await;
+
+    // With the desktop client's policy the same lab falls back to NTLM and signs in.
+    let lab = start_lab(Scenario::KerberosMissingSpn, Some(kdc.lab_config())).await;
+    let pool = lab.role_addr("pool01").unwrap();
+    let mut login = Login::kerberos(&kdc);
+    login.scheme = SchemeChoice::Auto;
+    login.server = Some(server_of(&lab, "pool01", POOL_FQDNS[0]));
+    let report = sign_in_alice(&lab, login).await;
+    let t = &report.trace;
+    assert!(!facts(t, "kerberos").is_empty(), "{}", dump(t));
+    let registered = fact(t, "registered");
+    assert_eq!(field(registered, "scheme"), "NTLM", "{}", dump(t));
+    assert_eq!(*register_statuses(t, pool).last().unwrap(), 200);
+    lab.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kerberos_clock_skew_is_refused_with_1013() {
+    let Some(kdc) = start_kdc("clock-skew", &alice_password()) else {
+        return;
+    };
+    let lab = start_lab(Scenario::KerberosClockSkew, Some(kdc.lab_config())).await;
+    let pool = lab.role_addr("pool01").unwrap();
+    let mut login = Login::kerberos(&kdc);
+    login.server = Some(server_of(&lab, "pool01", POOL_FQDNS[0]));
+    let report = sign_in_alice(&lab, login).await;
+    let t = &report.trace;
+
+    // The registrar's Date is 10 minutes ahead: the first 401 already shows the skew.
+    let first = fact(t, "first_401");
+    let skew: i64 = field(first, "clock_skew_s").parse().unwrap();
+    assert!(skew.abs() >= 300, "{first:?}");
+    // The AP-REQ was sent (a ticket was issued) and refused with 1013.
+    let statuses = register_statuses(t, pool);
+    assert!(statuses.len() >= 2, "{}", dump(t));
+    assert!(statuses.iter().all(|s| *s == 401), "{}", dump(t));
+    let refused = &register_responses(t, pool)[1];
+    assert!(
+        refused
+            .header("ms-diagnostics")
+            .is_some_and(|d| d.starts_with("1013")),
+        "{}",
+        refused.text
+    );
+    assert!(
+        t.evidence.iter().any(|e| matches!(&e.kind,
+            EvidenceKind::Fact(f) if f.fields.values().any(|v| v.contains("1013")))),
+        "{}",
+        dump(t)
+    );
+    assert!(facts(t, "registered").is_empty(), "{}", dump(t));
+    lab.shutdown().await;
+}
