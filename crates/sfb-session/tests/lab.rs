@@ -79,11 +79,8 @@ async fn sign_in_alice(lab: &RunningLab, login: Login) -> SignInReport {
         .expect("the lab's CA file")
         .collect::<Result<_, _>>()
         .expect("PEM certificates");
-    let tls = TlsSettings::new(
-        &roots,
-        Arc::new(rustls::time_provider::DefaultTimeProvider),
-    )
-    .expect("TLS settings");
+    let tls = TlsSettings::new(&roots, Arc::new(rustls::time_provider::DefaultTimeProvider))
+        .expect("TLS settings");
     let mut discovery = DiscoveryConfig::new(SipDomain::from_sip_uri(&user.sip_uri).unwrap());
     discovery.manual_server = login
         .server
@@ -261,9 +258,10 @@ fn dump(trace: &SignInTrace) -> String {
                 s.peer,
                 s.text.lines().next().unwrap_or("")
             )),
-            EvidenceKind::Fact(f) => {
-                out.push_str(&format!("  fact {} {:?} {:?}\n", f.source, f.status, f.fields))
-            }
+            EvidenceKind::Fact(f) => out.push_str(&format!(
+                "  fact {} {:?} {:?}\n",
+                f.source, f.status, f.fields
+            )),
             _ => {}
         }
     }
@@ -305,7 +303,12 @@ async fn ntlm_through_the_director_is_redirected_to_the_home_pool() {
     // Discovery found the Director by SRV (no --server).
     assert!(step_evidence(t, Step::Discovery) > 0, "{}", dump(t));
     // The Director: NTLM handshake, then the 301 (signed) to the home pool.
-    assert_eq!(register_statuses(t, director), [401, 401, 301], "{}", dump(t));
+    assert_eq!(
+        register_statuses(t, director),
+        [401, 401, 301],
+        "{}",
+        dump(t)
+    );
     let redirect = fact(t, "redirect");
     assert_eq!(field(redirect, "status"), "301");
     assert!(
@@ -328,7 +331,10 @@ async fn ntlm_through_the_director_is_redirected_to_the_home_pool() {
     // The first 401 was the Director's.
     let first = fact(t, "first_401");
     assert!(field(first, "offers").contains("NTLM"));
-    assert!(field(first, "endpoint").contains(DIRECTOR_FQDN), "{first:?}");
+    assert!(
+        field(first, "endpoint").contains(DIRECTOR_FQDN),
+        "{first:?}"
+    );
     assert_settings_ok(t);
     lab.shutdown().await;
 }
@@ -343,7 +349,12 @@ async fn ntlm_directly_at_the_home_pool_is_not_redirected() {
     let t = &report.trace;
     assert!(report.error.is_none(), "{:?}", report.error);
 
-    assert_eq!(register_statuses(t, pool)[..3], [401, 401, 200], "{}", dump(t));
+    assert_eq!(
+        register_statuses(t, pool)[..3],
+        [401, 401, 200],
+        "{}",
+        dump(t)
+    );
     assert!(facts(t, "redirect").is_empty(), "{}", dump(t));
     assert_eq!(step_evidence(t, Step::Redirection), 0);
     assert_eq!(messages_with(t, lab.role_addr("director").unwrap()), 0);
@@ -356,42 +367,78 @@ async fn ntlm_directly_at_the_home_pool_is_not_redirected() {
     lab.shutdown().await;
 }
 
+/// Alice through the Access Edge (`--server` = the Edge): the Edge relays to the Director,
+/// which sees `ms-user-logon-data: RemoteUser`, challenges with NTLM and answers 301.
+async fn sign_in_through_the_edge(lab: &RunningLab, scheme: SchemeChoice) -> SignInReport {
+    let mut login = Login::ntlm();
+    login.scheme = scheme;
+    login.server = Some(server_of(lab, "edge", EDGE_FQDN));
+    sign_in_alice(lab, login).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ntlm_through_the_access_edge_as_a_remote_user() {
     let lab = start_lab(Scenario::Healthy, None).await;
     let edge = lab.role_addr("edge").unwrap();
-    let mut login = Login::ntlm();
-    // The desktop client's policy: Kerberos inside, NTLM outside; the Edge offers NTLM only.
-    login.scheme = SchemeChoice::Auto;
-    login.server = Some(server_of(&lab, "edge", EDGE_FQDN));
-    let report = sign_in_alice(&lab, login).await;
+    let pool = lab.role_addr("pool01").unwrap();
+    // The desktop client's policy (Kerberos before NTLM when offered).
+    let report = sign_in_through_the_edge(&lab, SchemeChoice::Auto).await;
     let t = &report.trace;
     assert!(report.error.is_none(), "{:?}", report.error);
 
-    // Every message went over the one connection to the Edge, which relays to the home pool.
-    let at_edge = register_statuses(t, edge);
-    assert_eq!(at_edge[..3], [401, 401, 200], "{}", dump(t));
-    assert_eq!(messages_with(t, lab.role_addr("pool01").unwrap()), 0);
+    // The NTLM handshake and the Director's 301, all over the one connection to the Edge.
+    assert_eq!(register_statuses(t, edge), [401, 401, 301], "{}", dump(t));
     assert_eq!(messages_with(t, lab.role_addr("director").unwrap()), 0);
     let first = fact(t, "first_401");
     assert_eq!(field(first, "offers"), "NTLM", "{first:?}");
+    assert!(field(first, "endpoint").contains(EDGE_FQDN), "{first:?}");
+    // The Edge removed its Via from the relayed responses: only ours is left.
+    for r in register_responses(t, edge) {
+        let vias = r
+            .text
+            .split("\r\n")
+            .filter(|l| l.to_ascii_lowercase().starts_with("via:"))
+            .count();
+        assert_eq!(vias, 1, "{}", r.text);
+    }
+    let redirect = fact(t, "redirect");
+    assert!(field(redirect, "from").contains(EDGE_FQDN), "{redirect:?}");
+    assert!(field(redirect, "contacts").contains(POOL_FQDNS[0]));
+    // sfb-session then connects to the 301's target itself (the lab's pools are reachable on
+    // loopback) and registers there: 3 more REGISTER transactions.
+    assert_eq!(
+        register_statuses(t, pool)[..3],
+        [401, 401, 200],
+        "{}",
+        dump(t)
+    );
     let registered = fact(t, "registered");
     assert_eq!(field(registered, "scheme"), "NTLM");
     assert_eq!(field(registered, "register_transactions"), "3");
-    assert_eq!(field(registered, "ms_user_logon_data"), "RemoteUser");
-    let ok = &register_responses(t, edge)[2];
-    assert_eq!(ok.header("ms-user-logon-data"), Some("RemoteUser"));
-    // The Edge's Via was removed from the relayed responses: only ours is left.
-    assert_eq!(
-        ok.text
-            .split("\r\n")
-            .filter(|l| l.to_ascii_lowercase().starts_with("via:"))
-            .count(),
-        1,
-        "{}",
-        ok.text
-    );
     assert_settings_ok(t);
+    lab.shutdown().await;
+}
+
+/// What the real client does behind an Edge (protocol.md §5 [RECON], and what the lab's Edge
+/// supports): it keeps the Edge connection after the 301, so the registration's 200 comes
+/// through the Edge with `ms-user-logon-data: RemoteUser`. sfb-session reconnects to the 301's
+/// target instead (an internal FQDN a real external client cannot reach).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "sfb-session does not stay on the Edge connection after a 301 (protocol.md §5 [RECON])"]
+async fn remote_user_registration_stays_on_the_edge() {
+    let lab = start_lab(Scenario::Healthy, None).await;
+    let edge = lab.role_addr("edge").unwrap();
+    let report = sign_in_through_the_edge(&lab, SchemeChoice::Ntlm).await;
+    let t = &report.trace;
+    assert_eq!(
+        messages_with(t, lab.role_addr("pool01").unwrap()),
+        0,
+        "{}",
+        dump(t)
+    );
+    assert_eq!(register_statuses(t, edge).last(), Some(&200), "{}", dump(t));
+    let registered = fact(t, "registered");
+    assert_eq!(field(registered, "ms_user_logon_data"), "RemoteUser");
     lab.shutdown().await;
 }
 
@@ -584,6 +631,22 @@ async fn kerberos_with_a_real_kdc_through_the_director() {
     );
     assert!(facts(t, "kerberos").is_empty(), "{}", dump(t));
     assert_settings_ok(t);
+
+    // The same lab through the Access Edge: the hop behind it offers NTLM only (--no-auth:
+    // the first 401 is all we need).
+    let mut login = Login::kerberos(&kdc);
+    login.auth = false;
+    login.server = Some(server_of(&lab, "edge", EDGE_FQDN));
+    let report = sign_in_alice(&lab, login).await;
+    let t = &report.trace;
+    let first = fact(t, "first_401");
+    assert_eq!(field(first, "offers"), "NTLM", "{first:?}");
+    assert_eq!(
+        register_statuses(t, lab.role_addr("edge").unwrap()),
+        [401],
+        "{}",
+        dump(t)
+    );
     lab.shutdown().await;
 }
 
