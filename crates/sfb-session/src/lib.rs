@@ -37,11 +37,11 @@ pub use driver::{
 };
 pub use error::ConnectError;
 pub use legacy::{VersionProbe, survey_versions};
+pub use run::{SchemeChoice, SignInReport, SignInRequest, sign_in};
 pub use signin_driver::{
     DriverOptions, KerberosLogin, MAX_SIP_TEXT, Progress, Recorder, Resolver, outcome_status,
     record_event, run_signin, succeeded, system_resolver,
 };
-pub use run::{SchemeChoice, SignInReport, SignInRequest, sign_in};
 pub use target::{ConnectTarget, dns_evidence, name_source};
 pub use tcp::classify_connect_error;
 pub use verdict::{connectivity_verdict, record_connectivity};

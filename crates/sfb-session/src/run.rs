@@ -177,8 +177,7 @@ pub async fn sign_in(mut req: SignInRequest) -> SignInReport {
             .realm
             .clone()
             .unwrap_or_else(|| domain.to_ascii_uppercase());
-        if let Ok(found) =
-            locate_kdcs(&realm, Some(&domain), KdcOptions::new(req.dns_server)).await
+        if let Ok(found) = locate_kdcs(&realm, Some(&domain), KdcOptions::new(req.dns_server)).await
         {
             for q in &found.evidence {
                 trace.push_evidence(
