@@ -25,7 +25,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, ServerName};
 use sfb_discovery::DiscoveryConfig;
@@ -113,6 +113,8 @@ fn bench_all(c: &mut Criterion, rt: &Runtime, lab: &RunningLab) -> Result<(), Bo
     }
 
     let mut g = c.benchmark_group("signin-ntlm");
+    // Iterations take milliseconds to a second: the same count in every sample.
+    g.sampling_mode(SamplingMode::Flat);
     for &n in CONCURRENCY {
         g.throughput(Throughput::Elements(n));
         g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {
@@ -133,6 +135,8 @@ fn bench_all(c: &mut Criterion, rt: &Runtime, lab: &RunningLab) -> Result<(), Bo
     // And one checked handshake.
     rt.block_on(handshake(tls.addr, tls.client.clone()))?;
     let mut g = c.benchmark_group("tls-handshake");
+    // Iterations take milliseconds to a second: the same count in every sample.
+    g.sampling_mode(SamplingMode::Flat);
     for &n in CONCURRENCY {
         g.throughput(Throughput::Elements(n));
         g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {
