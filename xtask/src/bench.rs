@@ -1,14 +1,20 @@
-//! `cargo xtask bench codec [--quick] [--json] [--icount]`.
+//! `cargo xtask bench codec [--quick] [--json] [--icount]` and
+//! `cargo xtask bench signin [--quick] [--json]`.
 //!
-//! Runs the criterion benchmark of `benches/peers/` (its own workspace, so the peer parsers stay
-//! out of the product's dependency graph): sfb's codec, `rsipstack`, `rsip`, `sipx-sip` and
-//! `httparse` (header block only: the floor) on the same messages from
+//! `codec` runs the criterion benchmark of `benches/peers/` (its own workspace, so the peer
+//! parsers stay out of the product's dependency graph): sfb's codec, `rsipstack`, `rsip`,
+//! `sipx-sip` and `httparse` (header block only: the floor) on the same messages from
 //! `crates/sfb-sip-codec/testdata/lync/`, in one run. The task measured for every parser:
 //! parse, then read the Via branch, CSeq, Call-ID and every Authorization parameter.
+//! It prints a table per message and for the whole corpus (ns/message, MB/s, each peer's time
+//! as a ratio to sfb's) and, with `--json`, the corpus figures as one JSON object on the last
+//! line. `--icount` adds instruction counts from callgrind, which hold on a noisy machine.
 //!
-//! Prints a table per message and for the whole corpus (ns/message, MB/s, each peer's time as a
-//! ratio to sfb's) and, with `--json`, the corpus figures as one JSON object on the last line.
-//! `--icount` adds instruction counts from callgrind, which hold on a noisy machine.
+//! `signin` runs `cargo bench -p sfb-session --bench signin` (NTLM sign-ins against the
+//! embedded lab on loopback, 1, 16 and 64 at once, and rustls's TCP + TLS handshake rate at
+//! the same concurrencies as the ceiling) and prints, per concurrency, ms per sign-in
+//! iteration, sign-ins/s, handshakes/s and the ratio sign-in time / handshake time; `--json`
+//! puts the same figures in one JSON object on the last line.
 
 use crate::util::{cargo, have, root, sh};
 use anyhow::{Context, Result, bail};
@@ -19,14 +25,99 @@ use std::process::Command;
 /// Parsers in the order they are shown; `sfb` is the reference for ratios.
 const PARSERS: &[&str] = &["sfb", "httparse", "rsipstack", "rsip", "sipx-sip"];
 
-/// `cargo xtask bench codec ...`.
+/// `cargo xtask bench <codec|signin> ...`.
 pub(crate) fn run(args: &[String]) -> Result<()> {
     let Some((what, rest)) = args.split_first() else {
-        bail!("usage: cargo xtask bench codec [--quick] [--json] [--icount]");
+        bail!(
+            "usage: cargo xtask bench codec [--quick] [--json] [--icount]\n       \
+             cargo xtask bench signin [--quick] [--json]"
+        );
     };
-    if what != "codec" {
-        bail!("unknown benchmark `{what}` (known: codec)");
+    match what.as_str() {
+        "codec" => codec(rest),
+        "signin" => signin(rest),
+        other => bail!("unknown benchmark `{other}` (known: codec, signin)"),
     }
+}
+
+/// Concurrencies of the signin bench (its `CONCURRENCY`), in the order shown.
+const SIGNIN_CONCURRENCY: &[u64] = &[1, 16, 64];
+
+/// `cargo xtask bench signin [--quick] [--json]`.
+fn signin(args: &[String]) -> Result<()> {
+    let mut quick = false;
+    let mut json_out = false;
+    for a in args {
+        match a.as_str() {
+            "--quick" => quick = true,
+            "--json" => json_out = true,
+            other => bail!("unknown option `{other}`"),
+        }
+    }
+    let mut cmd = cargo();
+    cmd.args(["bench", "-p", "sfb-session", "--bench", "signin"]);
+    if quick {
+        cmd.env("SFB_BENCH_QUICK", "1");
+    }
+    sh(&mut cmd)?;
+
+    let target = target_dir(&root());
+    println!(
+        "\nNTLM sign-in against the embedded lab (loopback) vs rustls TCP+TLS handshakes\n\
+         {:>5} {:>14} {:>12} {:>14} {:>14} {:>16}",
+        "conc.", "ms/sign-in it.", "sign-ins/s", "ms/handshake", "handshakes/s", "sign-in/hshake"
+    );
+    let mut rows = Vec::new();
+    for &n in SIGNIN_CONCURRENCY {
+        let id = n.to_string();
+        // One iteration is `n` sign-ins (or handshakes) started together.
+        let signin_ns = estimate_ns(&target, "signin-ntlm", &id)?;
+        let hs_ns = estimate_ns(&target, "tls-handshake", &id)?;
+        let per_s = |ns: f64| n as f64 / (ns * 1e-9);
+        let (signins_s, hs_s) = (per_s(signin_ns), per_s(hs_ns));
+        let ratio = signin_ns / hs_ns;
+        println!(
+            "{n:>5} {:>14.2} {signins_s:>12.1} {:>14.3} {hs_s:>14.1} {ratio:>15.1}x",
+            signin_ns / 1e6,
+            hs_ns / 1e6
+        );
+        rows.push((n, signin_ns, hs_ns, signins_s, hs_s, ratio));
+    }
+    println!(
+        "(ms columns: wall time of one iteration, i.e. of `conc.` operations started together; \
+         at 1 that is the latency)"
+    );
+    if json_out {
+        let mut by_conc = Map::new();
+        for (n, signin_ns, hs_ns, signins_s, hs_s, ratio) in rows {
+            by_conc.insert(
+                n.to_string(),
+                json!({
+                    "signin_iteration_ms": round3(signin_ns / 1e6),
+                    "signins_per_s": round1(signins_s),
+                    "handshake_iteration_ms": round3(hs_ns / 1e6),
+                    "handshakes_per_s": round1(hs_s),
+                    "signin_to_handshake_time": round1(ratio),
+                }),
+            );
+        }
+        let latency_ms = by_conc
+            .get("1")
+            .and_then(|v| v["signin_iteration_ms"].as_f64());
+        let obj = json!({
+            "bench": "signin",
+            "quick": quick,
+            "signin_latency_ms": latency_ms,
+            "concurrency": by_conc,
+        });
+        println!("{obj}");
+    }
+    Ok(())
+}
+
+/// `cargo xtask bench codec ...`.
+fn codec(args: &[String]) -> Result<()> {
+    let rest = args;
     let mut quick = false;
     let mut json_out = false;
     let mut icount = false;
@@ -125,6 +216,10 @@ fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
 fn target_dir(bench_dir: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -138,11 +233,11 @@ fn read_json(path: &Path) -> Result<Value> {
 }
 
 /// criterion's median estimate for one benchmark, in nanoseconds per iteration.
-fn estimate_ns(target: &Path, group: &str, parser: &str) -> Result<f64> {
+fn estimate_ns(target: &Path, group: &str, bench: &str) -> Result<f64> {
     let path = target
         .join("criterion")
         .join(group)
-        .join(parser)
+        .join(bench)
         .join("new/estimates.json");
     let v = read_json(&path)?;
     v["median"]["point_estimate"]

@@ -4,7 +4,8 @@
 //!   command; `.ci/run` calls exactly this).
 //! - `tidy`: architecture and hygiene checks (also run as a `#[test]` by `cargo test`).
 //! - `fuzz`: cargo-fuzz on stable (`--sanitizer none`), crashes copied to `fuzz/regressions/`.
-//! - `bench`: the codec benchmarks against peer SIP parsers, in one criterion run.
+//! - `bench`: the codec benchmarks against peer SIP parsers, in one criterion run; the sign-in
+//!   benchmark against the embedded lab, with rustls's handshake rate as the ceiling.
 //!
 //! xtask has no protocol logic; it shells out to cargo and the peers' tools.
 
@@ -31,6 +32,8 @@ commands:
                                       run fuzz targets on stable (--sanitizer none)
   bench codec [--quick] [--json] [--icount]
                                       codec benchmarks against rsip, rsipstack, sipx-sip, httparse
+  bench signin [--quick] [--json]     NTLM sign-ins against the embedded lab (1, 16, 64 at once)
+                                      vs rustls's TCP+TLS handshake rate
 ";
 
 fn main() -> ExitCode {
