@@ -132,6 +132,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) sip: Vec<Sip>,
     /// Auth tokens.
     pub(crate) tokens: Vec<(EvidenceId, &'a AuthTokenEvidence)>,
+    /// The session's facts (`first_401`, `kerberos`, `refusal`, ...).
+    pub(crate) facts: Vec<(EvidenceId, &'a sfb_trace::FactEvidence)>,
     /// The SIP domain (from the target URI, else from the DNS names asked), lower case.
     pub(crate) domain: Option<String>,
     /// The id of the first received redirect (3xx to REGISTER): evidence after it belongs to
@@ -151,6 +153,7 @@ impl<'a> Ctx<'a> {
             tls: Vec::new(),
             sip: Vec::new(),
             tokens: Vec::new(),
+            facts: Vec::new(),
             domain: None,
             first_redirect: None,
             redirects: Vec::new(),
@@ -165,8 +168,7 @@ impl<'a> Ctx<'a> {
                 EvidenceKind::Tls(t) => ctx.tls.push((e.id, t)),
                 EvidenceKind::Sip(s) => ctx.sip.push(facts::read_sip(e.id, s)),
                 EvidenceKind::AuthToken(t) => ctx.tokens.push((e.id, t)),
-                // The session's extracted facts (sfb-trace `fact`): not read by the rules yet.
-                EvidenceKind::Fact(_) => {}
+                EvidenceKind::Fact(f) => ctx.facts.push((e.id, f)),
             }
         }
         ctx.redirects = ctx

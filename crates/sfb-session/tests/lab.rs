@@ -488,6 +488,24 @@ async fn no_auth_stops_after_the_first_401() {
 // ---------------------------------------------------------------------------------------------
 // Kerberos with a real MIT KDC.
 
+/// The diagnosis of a trace (sfb-diagnose, a dev-dependency): the worst verdict of `step`.
+fn diagnosis(trace: &SignInTrace, step: Step) -> (sfb_trace::Status, String) {
+    use sfb_trace::Status;
+    let d = sfb_diagnose::diagnose(trace);
+    let rank = |s: Status| match s {
+        Status::Fail => 3,
+        Status::Warn => 2,
+        Status::Skipped => 1,
+        Status::Pass => 0,
+    };
+    d.verdicts
+        .iter()
+        .filter(|v| v.step == step)
+        .max_by_key(|v| rank(v.status))
+        .map(|v| (v.status, v.cause.as_str().to_owned()))
+        .unwrap_or((Status::Skipped, String::new()))
+}
+
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -612,6 +630,22 @@ async fn kerberos_with_a_real_kdc_through_the_director() {
     let report = sign_in_alice(&lab, Login::kerberos(&kdc)).await;
     let t = &report.trace;
     assert!(report.error.is_none(), "{:?}", report.error);
+    // The diagnosis of a healthy Kerberos sign-in: every step passes.
+    for step in [
+        Step::Discovery,
+        Step::Connectivity,
+        Step::Authentication,
+        Step::Redirection,
+        Step::Settings,
+    ] {
+        assert_eq!(
+            diagnosis(t, step).0,
+            sfb_trace::Status::Pass,
+            "{step:?}: {:?}\n{}",
+            diagnosis(t, step),
+            dump(t)
+        );
+    }
 
     // Kerberos is one round trip: 2 REGISTER transactions per registrar.
     assert_eq!(register_statuses(t, director), [401, 301], "{}", dump(t));
@@ -696,6 +730,15 @@ async fn kerberos_missing_spn_fails_with_the_kdc_error() {
         "{first:?}"
     );
     // The KDC has no such principal: no ticket, no AP-REQ sent, no registration.
+    assert_eq!(
+        diagnosis(t, Step::Authentication),
+        (
+            sfb_trace::Status::Fail,
+            "auth.kerberos_spn_missing".to_owned()
+        ),
+        "{}",
+        dump(t)
+    );
     let kerberos = fact(t, "kerberos");
     let error = field(kerberos, "error");
     assert!(
@@ -723,6 +766,16 @@ async fn kerberos_missing_spn_fails_with_the_kdc_error() {
     let registered = fact(t, "registered");
     assert_eq!(field(registered, "scheme"), "NTLM", "{}", dump(t));
     assert_eq!(*register_statuses(t, pool).last().unwrap(), 200);
+    // Users sign in, silently over NTLM: the diagnosis warns.
+    assert_eq!(
+        diagnosis(t, Step::Authentication),
+        (
+            sfb_trace::Status::Warn,
+            "auth.kerberos_fell_back_to_ntlm".to_owned()
+        ),
+        "{}",
+        dump(t)
+    );
     lab.shutdown().await;
 }
 
@@ -761,6 +814,12 @@ async fn kerberos_clock_skew_is_refused_with_1013() {
         "{refusal:?}"
     );
     assert!(field(refusal, "endpoint").contains(POOL_FQDNS[0]));
+    assert_eq!(
+        diagnosis(t, Step::Authentication),
+        (sfb_trace::Status::Fail, "auth.clock_skew".to_owned()),
+        "{}",
+        dump(t)
+    );
 
     assert!(facts(t, "registered").is_empty(), "{}", dump(t));
     lab.shutdown().await;

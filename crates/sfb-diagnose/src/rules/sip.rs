@@ -377,7 +377,14 @@ fn kerberos_fallback(ctx: &Ctx<'_>, sent_auth: &[&Sip]) -> Option<StepVerdict> {
         })
         .collect();
     let last_scheme = scheme_used(sent_auth);
-    if kerberos.is_empty() || !last_scheme.eq_ignore_ascii_case("ntlm") {
+    // No ticket at all (a missing SPN, an unreachable KDC): the session says so in a
+    // `kerberos` fact, and no Kerberos token ever left the client.
+    let no_ticket = ctx.facts.iter().rev().find_map(|(id, f)| {
+        (f.source == "kerberos")
+            .then(|| f.fields.get("error").map(|e| (*id, clip(e))))
+            .flatten()
+    });
+    if (kerberos.is_empty() && no_ticket.is_none()) || !last_scheme.eq_ignore_ascii_case("ntlm") {
         return None;
     }
     let err = krb_error(ctx);
@@ -389,9 +396,11 @@ fn kerberos_fallback(ctx: &Ctx<'_>, sent_auth: &[&Sip]) -> Option<StepVerdict> {
                 clip(field(t, "error_name").unwrap_or(""))
             )
         })
+        .or_else(|| no_ticket.as_ref().map(|(_, e)| format!(" ({e})")))
         .unwrap_or_default();
     let mut ids: Vec<EvidenceId> = kerberos.iter().map(|s| s.id).collect();
     ids.extend(err.map(|(id, _)| id));
+    ids.extend(no_ticket.map(|(id, _)| id));
     Some(verdict(
         "auth.kerberos_fell_back_to_ntlm",
         Status::Warn,
@@ -409,9 +418,33 @@ fn krb_error<'a>(ctx: &Ctx<'a>) -> Option<(EvidenceId, &'a AuthTokenEvidence)> {
         .map(|(id, t)| (*id, *t))
 }
 
-/// A 401 and no credentials sent: `--no-auth`, or nothing usable offered.
+/// A 401 and no credentials sent: `--no-auth`, nothing usable offered, or no Kerberos ticket
+/// could be had (the session's `kerberos` fact says why; no token ever left the client).
 fn no_credentials(ctx: &Ctx<'_>, last: &Sip) -> StepVerdict {
     let reg = registrar(last, ctx);
+    if let Some((id, error)) = ctx.facts.iter().rev().find_map(|(id, f)| {
+        (f.source == "kerberos")
+            .then(|| f.fields.get("error").map(|e| (*id, clip(e))))
+            .flatten()
+    }) {
+        let lower = error.to_ascii_lowercase();
+        if lower.contains("service principal") || lower.contains("s_principal_unknown") {
+            return verdict(
+                "auth.kerberos_spn_missing",
+                Status::Fail,
+                format!("No Kerberos ticket could be had for {reg}: {error}."),
+                Some("Register the pool's sip/<pool FQDN> SPN on its Kerberos account (Set-CsKerberosAccountAssignment, setspn -S), once, then test again.".to_owned()),
+                vec![id, last.id],
+            );
+        }
+        return verdict(
+            "auth.kerberos_failed",
+            Status::Fail,
+            format!("No Kerberos ticket could be had for {reg}: {error}."),
+            Some("Check the KDC (--kdc, or the _kerberos._tcp SRV records), the realm (--realm), the clocks and the password.".to_owned()),
+            vec![id, last.id],
+        );
+    }
     let offers = offers_words(last);
     let known = last.offers.iter().any(|o| known_scheme(&o.scheme));
     let refused = ctx.prior(Step::Authentication, "offer");
