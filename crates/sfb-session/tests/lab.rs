@@ -489,8 +489,7 @@ async fn no_auth_stops_after_the_first_401() {
 // Kerberos with a real MIT KDC.
 
 /// The diagnosis of a trace (sfb-diagnose, a dev-dependency): the worst verdict of `step`.
-fn diagnosis(trace: &SignInTrace, step: Step) -> (sfb_trace::Status, String) {
-    use sfb_trace::Status;
+fn diagnosis(trace: &SignInTrace, step: Step) -> (Status, String) {
     let d = sfb_diagnose::diagnose(trace);
     let rank = |s: Status| match s {
         Status::Fail => 3,
@@ -640,7 +639,7 @@ async fn kerberos_with_a_real_kdc_through_the_director() {
     ] {
         assert_eq!(
             diagnosis(t, step).0,
-            sfb_trace::Status::Pass,
+            Status::Pass,
             "{step:?}: {:?}\n{}",
             diagnosis(t, step),
             dump(t)
@@ -732,10 +731,7 @@ async fn kerberos_missing_spn_fails_with_the_kdc_error() {
     // The KDC has no such principal: no ticket, no AP-REQ sent, no registration.
     assert_eq!(
         diagnosis(t, Step::Authentication),
-        (
-            sfb_trace::Status::Fail,
-            "auth.kerberos_spn_missing".to_owned()
-        ),
+        (Status::Fail, "auth.kerberos_spn_missing".to_owned()),
         "{}",
         dump(t)
     );
@@ -769,10 +765,7 @@ async fn kerberos_missing_spn_fails_with_the_kdc_error() {
     // Users sign in, silently over NTLM: the diagnosis warns.
     assert_eq!(
         diagnosis(t, Step::Authentication),
-        (
-            sfb_trace::Status::Warn,
-            "auth.kerberos_fell_back_to_ntlm".to_owned()
-        ),
+        (Status::Warn, "auth.kerberos_fell_back_to_ntlm".to_owned()),
         "{}",
         dump(t)
     );
@@ -816,7 +809,7 @@ async fn kerberos_clock_skew_is_refused_with_1013() {
     assert!(field(refusal, "endpoint").contains(POOL_FQDNS[0]));
     assert_eq!(
         diagnosis(t, Step::Authentication),
-        (sfb_trace::Status::Fail, "auth.clock_skew".to_owned()),
+        (Status::Fail, "auth.clock_skew".to_owned()),
         "{}",
         dump(t)
     );
