@@ -26,6 +26,10 @@ pub(crate) struct Args {
     /// Print where everything is as one JSON object on the first stdout line.
     #[arg(long)]
     json: bool,
+    /// Serve DNS as the Internet sees it (external records only): clients sign in as remote
+    /// users through the Access Edge.
+    #[arg(long)]
+    external_view: bool,
     /// Keytab with the pools' sip/ keys (Kerberos against a real KDC); needs --kerberos-realm.
     #[arg(long, value_name = "FILE", requires = "kerberos_realm")]
     kerberos_keytab: Option<PathBuf>,
@@ -65,6 +69,7 @@ pub(crate) fn run(args: &Args) -> ExitCode {
     };
     let mut config = LabConfig::new(scenario);
     config.state_dir = args.state_dir.clone();
+    config.external_view = args.external_view;
     if let (Some(keytab), Some(realm)) = (&args.kerberos_keytab, &args.kerberos_realm) {
         config.kerberos = Some(KerberosConfig {
             keytab: keytab.clone(),

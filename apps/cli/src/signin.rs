@@ -54,6 +54,10 @@ pub(crate) struct Args {
     /// Connect to this registrar instead of discovering one.
     #[arg(long, value_name = "HOST[:PORT]")]
     server: Option<String>,
+    /// Sign in as a remote user: only external endpoints (or --server taken as an Access
+    /// Edge), NTLM by policy, and stay on the Edge after a 301.
+    #[arg(long)]
+    external: bool,
     /// Name server for discovery and redirect targets.
     #[arg(long, value_name = "ADDR[:PORT]")]
     dns: Option<String>,
@@ -315,6 +319,7 @@ pub(crate) fn run(args: &Args) -> ExitCode {
         tls,
         user_agent: args.user_agent.clone(),
         stay,
+        external: args.external,
         tool: format!("sfb {}", env!("CARGO_PKG_VERSION")),
         policy: RedactionPolicy::default(),
         machine_name: machine_name(),

@@ -48,6 +48,11 @@ pub struct Args {
     /// Skip discovery, connect here.
     #[arg(long, value_name = "HOST[:PORT]")]
     server: Option<String>,
+    /// Sign in as a remote user: only external endpoints (or --server taken as an Access
+    /// Edge), NTLM by policy, and stay on the Edge after a 301. With --lab: through the lab's
+    /// Edge.
+    #[arg(long)]
+    external: bool,
     /// Name server to use instead of the system's.
     #[arg(long, value_name = "ADDR[:PORT]")]
     dns: Option<String>,
@@ -216,6 +221,7 @@ fn run_inner(
         kdc: args.kdc.clone(),
         auth: args.auth,
         user_agent: args.user_agent.clone(),
+        external: args.external,
     };
     if let Some(file) = &args.batch {
         return run_batch(args, file, connect, policy, runner, term, out, err);

@@ -83,6 +83,9 @@ pub struct ConnectOptions {
     pub auth: AuthScheme,
     /// `--user-agent UA`.
     pub user_agent: Option<String>,
+    /// `--external`: sign in as a remote user, through the Access Edge (with `--lab`: the
+    /// lab's DNS as the Internet sees it).
+    pub external: bool,
 }
 
 /// What to probe.

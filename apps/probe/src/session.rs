@@ -63,7 +63,9 @@ async fn run_lab(
         Some(name) => name.parse().map_err(|e| RunError::Usage(format!("{e}")))?,
         None => Scenario::Healthy,
     };
-    let lab = Lab::start(LabConfig::new(scenario))
+    let mut config = LabConfig::new(scenario);
+    config.external_view = request.connect.external;
+    let lab = Lab::start(config)
         .await
         .map_err(|e| RunError::Internal(format!("cannot start the lab: {e}")))?;
     let info = lab.info().clone();
@@ -187,6 +189,7 @@ fn build(
         tls,
         user_agent: connect.user_agent.clone(),
         stay: false,
+        external: connect.external,
         tool: format!("sfb-probe {}", env!("CARGO_PKG_VERSION")),
         policy: request.policy,
         machine_name: machine_name(),

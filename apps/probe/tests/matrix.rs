@@ -1,20 +1,30 @@
 //! The diagnosis matrix: every lab fault scenario, signed in for real against the embedded lab
 //! (sfb-lab on loopback, sfb-session's sign-in, sfb-diagnose's rules), gives the expected step,
 //! status and cause code; the healthy lab gives all-pass, with credentials and without
-//! (`--no-auth`: Authentication "not attempted"). The Kerberos scenarios need a KDC and are
-//! asserted in `crates/sfb-session/tests/lab.rs`.
+//! (`--no-auth`: Authentication "not attempted"). Each runs twice: as an internal user (the
+//! lab's full DNS: the Director) and as a remote user (`--external`: DNS as the Internet sees
+//! it, everything through the Access Edge, which the session stays on after the 301). The
+//! Kerberos scenarios need a KDC and are asserted in `crates/sfb-session/tests/lab.rs`.
 
 use sfb_probe::runner::{ConnectOptions, Request, Runner as _, Target};
 use sfb_probe::session::SessionRunner;
-use sfb_trace::{RedactionPolicy, SignInTrace, Status, Step};
+use sfb_trace::{EvidenceKind, RedactionPolicy, SignInTrace, Status, Step};
 
 fn run(scenario: &str, no_auth: bool) -> SignInTrace {
+    run_from(scenario, no_auth, false)
+}
+
+/// A lab run, as a remote user through the Access Edge when `external`.
+fn run_from(scenario: &str, no_auth: bool, external: bool) -> SignInTrace {
     let request = Request {
         target: Target::Lab {
             scenario: Some(scenario.to_owned()),
             no_auth,
         },
-        connect: ConnectOptions::default(),
+        connect: ConnectOptions {
+            external,
+            ..ConnectOptions::default()
+        },
         credentials: None,
         policy: RedactionPolicy::default(),
     };
@@ -172,7 +182,30 @@ const MATRIX: &[(&str, Step, Status, &str)] = &[
 
 #[test]
 fn healthy_lab_passes_every_step() {
-    let trace = run("healthy", false);
+    assert_all_pass(&run("healthy", false));
+}
+
+/// A remote user: discovery finds only `_sip._tls` (the Access Edge), the Director's 301 is
+/// followed on the Edge connection, and every step passes.
+#[test]
+fn healthy_lab_passes_every_step_through_the_edge() {
+    let trace = run_from("healthy", false, true);
+    assert_all_pass(&trace);
+    let registered = trace
+        .evidence
+        .iter()
+        .find_map(|e| match &e.kind {
+            EvidenceKind::Fact(f) if f.source == "registered" => Some(f),
+            _ => None,
+        })
+        .expect("a registered fact");
+    assert_eq!(registered.fields["ms_user_logon_data"], "RemoteUser");
+    assert!(registered.fields["via_edge"].starts_with("sip.contoso.test:"));
+    assert!(registered.fields["registrar"].starts_with("pool01.contoso.test:"));
+    assert_eq!(registered.fields["scheme"], "NTLM");
+}
+
+fn assert_all_pass(trace: &SignInTrace) {
     for step in [
         Step::Discovery,
         Step::Connectivity,
@@ -181,10 +214,10 @@ fn healthy_lab_passes_every_step() {
         Step::Settings,
     ] {
         assert_eq!(
-            worst(&trace, step).0,
+            worst(trace, step).0,
             Status::Pass,
             "{step:?}\n{}",
-            summary(&trace)
+            summary(trace)
         );
     }
 }
@@ -213,12 +246,16 @@ fn no_auth_stops_after_the_first_401() {
 #[test]
 fn every_fault_scenario_is_blamed_on_its_step() {
     let mut wrong = Vec::new();
-    for (scenario, step, status, cause) in MATRIX {
-        let trace = run(scenario, false);
+    for ((scenario, step, status, cause), external) in MATRIX
+        .iter()
+        .flat_map(|row| [(row, false), (row, true)])
+    {
+        let trace = run_from(scenario, false, external);
         let got = worst(&trace, *step);
+        let user = if external { "remote user" } else { "internal user" };
         if got != (*status, (*cause).to_owned()) {
             wrong.push(format!(
-                "{scenario}: expected {step:?} {status:?} {cause}, got {got:?}\n{}",
+                "{scenario} ({user}): expected {step:?} {status:?} {cause}, got {got:?}\n{}",
                 summary(&trace)
             ));
             continue;
@@ -228,7 +265,7 @@ fn every_fault_scenario_is_blamed_on_its_step() {
             for v in &s.verdicts {
                 if v.status == Status::Fail {
                     wrong.push(format!(
-                        "{scenario}: earlier step {:?} failed: {}",
+                        "{scenario} ({user}): earlier step {:?} failed: {}",
                         s.step, v.cause
                     ));
                 }

@@ -114,6 +114,8 @@ pub(crate) struct Sip {
     pub(crate) signed: bool,
     /// Contact hosts (`host[:port]`), in order.
     pub(crate) contacts: Vec<String>,
+    /// `Route` hosts (lower case, no port), in order.
+    pub(crate) routes: Vec<String>,
     /// `Server`.
     pub(crate) server: Option<String>,
     /// `User-Agent`.
@@ -186,6 +188,7 @@ pub(crate) fn read_sip(id: EvidenceId, ev: &SipEvidence) -> Sip {
         authorizations: Vec::new(),
         signed: false,
         contacts: Vec::new(),
+        routes: Vec::new(),
         server: None,
         user_agent: None,
         date: None,
@@ -292,6 +295,15 @@ fn fill(s: &mut Sip, m: &Message<'_>) {
                 Some(p) => format!("{}:{p}", clip(uri.host)),
                 None => clip(uri.host),
             })
+        })
+        .collect();
+    s.routes = m
+        .routes()
+        .filter_map(Result::ok)
+        .take(MAX_ITEMS)
+        .filter_map(|r| {
+            let uri = SipUri::parse(r.uri).ok()?;
+            Some(clip(uri.host.trim_end_matches('.')).to_ascii_lowercase())
         })
         .collect();
     s.server = m.server().map(clip);

@@ -61,6 +61,9 @@ pub struct ZoneInput {
     pub pools: Vec<String>,
     /// The web names (`lyncdiscover*`, the WebTicket host).
     pub web: Vec<String>,
+    /// Serve what the Internet sees (no internal SRV, no internal names), so a client signs
+    /// in through the Access Edge; the Edge scenarios always do.
+    pub external_view: bool,
 }
 
 /// The `_sipinternaltls._tcp` target in `srv-outside-domain`.
@@ -91,10 +94,11 @@ pub fn zone_records(input: &ZoneInput, scenario: Scenario) -> Vec<ZoneRecord> {
     };
     // The Edge scenarios are about external users: the zone is what the Internet sees (no
     // internal SRV, no internal names), so the client signs in through the Access Edge.
-    let external_view = matches!(
-        scenario,
-        Scenario::RemoteAccessDisabled | Scenario::EdgeNextHopDown
-    );
+    let external_view = input.external_view
+        || matches!(
+            scenario,
+            Scenario::RemoteAccessDisabled | Scenario::EdgeNextHopDown
+        );
     let mut out = Vec::new();
     if !external_view {
         out.push(srv(

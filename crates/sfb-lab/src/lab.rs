@@ -58,6 +58,10 @@ pub struct LabConfig {
     pub limits: ListenerLimits,
     /// Seed of the injected randomness (NTLM challenges, ticket entropy); `None`: from the OS.
     pub seed: Option<u64>,
+    /// DNS as the Internet sees it: only the external records (`_sip._tls` to the Access Edge,
+    /// `sipexternal.`, `lyncdiscover.`), so clients sign in as remote users through the Edge.
+    /// The Edge scenarios (`remote-access-disabled`, `edge-next-hop-down`) always are.
+    pub external_view: bool,
 }
 
 impl LabConfig {
@@ -70,6 +74,7 @@ impl LabConfig {
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             limits: ListenerLimits::default(),
             seed: None,
+            external_view: false,
         }
     }
 }
@@ -351,6 +356,7 @@ impl Lab {
                     web::AUTODISCOVER_EXTERNAL.to_owned(),
                     web::WEB_TICKET_HOST.to_owned(),
                 ],
+                external_view: config.external_view,
             },
             scenario,
         );

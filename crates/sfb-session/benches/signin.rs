@@ -192,6 +192,7 @@ impl Template {
             tls: self.tls.clone(),
             user_agent: None,
             stay: false,
+            external: false,
             tool: "sfb-session bench".to_owned(),
             policy: sfb_trace::RedactionPolicy::default(),
             machine_name: self.machine.clone(),

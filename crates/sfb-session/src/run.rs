@@ -19,8 +19,8 @@ use sfb_auth::secret::{Credential, CredentialSecret};
 use sfb_auth::sipae::{Network, SchemePolicy};
 use sfb_discovery::driver::{discover, exchange};
 use sfb_discovery::{
-    DiscoveryConfig, DomainName, Input, KdcOptions, Location, QueryId, RecordData, RecordType,
-    SplitMix64, Transport as DiscoveryTransport, locate_kdcs,
+    DiscoveryConfig, DomainName, EndpointSource, Input, KdcOptions, Location, QueryId, RecordData,
+    RecordType, SplitMix64, Transport as DiscoveryTransport, locate_kdcs,
 };
 use sfb_trace::{EvidenceKind, RedactionPolicy, SignInTrace, Step, Timestamp};
 
@@ -68,6 +68,12 @@ pub struct SignInRequest {
     pub user_agent: Option<String>,
     /// `--stay`.
     pub stay: bool,
+    /// `--external`: sign in as an external user does, through the Access Edge: only the
+    /// external endpoints of discovery (or `--server`, taken as an Edge), NTLM by policy, and
+    /// after a 301 the client stays on the Edge connection. Without it an endpoint found as
+    /// external (`_sip._tls`, `sipexternal.`, `sip.` on 443, autodiscover's external access)
+    /// or a `--server` on port 443 (the Edge's client port) is treated as an Edge anyway.
+    pub external: bool,
     /// The tool named in the trace, e.g. `sfb-probe 0.1.0`.
     pub tool: String,
     /// The trace's redaction policy.
@@ -90,6 +96,7 @@ impl std::fmt::Debug for SignInRequest {
             .field("scheme", &self.scheme)
             .field("realm", &self.realm)
             .field("kdcs", &self.kdcs)
+            .field("external", &self.external)
             .finish_non_exhaustive()
     }
 }
@@ -132,18 +139,27 @@ pub async fn sign_in(mut req: SignInRequest) -> SignInReport {
         .endpoints
         .iter()
         .filter(|e| e.transport == DiscoveryTransport::Tls)
+        .filter(|e| {
+            !req.external || e.location == Location::External || e.source == EndpointSource::Manual
+        })
         .collect();
     if tls_endpoints.is_empty() {
         trace.elapsed_ms = ms(clock.elapsed());
+        let which = if req.external { "external " } else { "" };
         return SignInReport {
             trace,
             outcome: None,
-            error: Some(format!("no SIP endpoint found for {domain}")),
+            error: Some(format!("no {which}SIP endpoint found for {domain}")),
         };
     }
+    let is_edge = |e: &sfb_discovery::Endpoint| {
+        req.external
+            || e.location == Location::External
+            || (e.source == EndpointSource::Manual && e.port == 443)
+    };
     let candidates: Vec<Endpoint> = tls_endpoints
         .iter()
-        .map(|e| Endpoint::tls(&e.host, e.port, &e.record))
+        .map(|e| Endpoint::tls(&e.host, e.port, &e.record).with_edge(is_edge(e)))
         .collect();
     let known = tls_endpoints
         .iter()
@@ -155,7 +171,7 @@ pub async fn sign_in(mut req: SignInRequest) -> SignInReport {
             )
         })
         .collect();
-    let network = if tls_endpoints[0].location == Location::External {
+    let network = if is_edge(tls_endpoints[0]) {
         Network::External
     } else {
         Network::Internal

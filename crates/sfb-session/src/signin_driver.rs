@@ -140,11 +140,23 @@ impl Recorder {
     }
 }
 
+/// Marks `step` as started at `at` (its first event).
 fn touch(trace: &mut SignInTrace, step: Step, at: Timestamp) {
     let s = trace.step_mut(step);
     if s.started_at.is_none() {
         s.started_at = Some(at);
     }
+}
+
+/// A finding of `step` at `at` (a fact, a setting, a verdict): the step lasts at least until
+/// then. SIP messages only start a step: the un-REGISTER at the end of every run is a
+/// REGISTER too, and must not stretch Authentication over the settings.
+fn reached(trace: &mut SignInTrace, step: Step, at: Timestamp) {
+    touch(trace, step, at);
+    let s = trace.step_mut(step);
+    let started = s.started_at.unwrap_or(at);
+    let elapsed = u64::try_from(at.unix_ms().saturating_sub(started.unix_ms())).unwrap_or(0);
+    s.elapsed_ms = s.elapsed_ms.max(elapsed);
 }
 
 /// Records one event of the machine into the trace (SIP, tokens, facts, verdicts).
@@ -206,7 +218,7 @@ pub fn record_event(trace: &mut SignInTrace, rec: &mut Recorder, event: &Event, 
             source,
             fields,
         } => {
-            touch(trace, *step, at);
+            reached(trace, *step, at);
             trace.push_evidence(
                 Some(*step),
                 EvidenceKind::Fact(FactEvidence {
@@ -226,7 +238,7 @@ pub fn record_event(trace: &mut SignInTrace, rec: &mut Recorder, event: &Event, 
             sentence,
             extracted,
         } => {
-            touch(trace, Step::Settings, at);
+            reached(trace, Step::Settings, at);
             let mut fields = extracted.fields.clone();
             if let Some(c) = code {
                 fields.insert("status_code".into(), c.to_string());
@@ -262,7 +274,7 @@ pub fn record_event(trace: &mut SignInTrace, rec: &mut Recorder, event: &Event, 
             cause,
             sentence,
         } => {
-            touch(trace, *step, at);
+            reached(trace, *step, at);
             let s = trace.step_mut(*step);
             let evidence = s.evidence.clone();
             s.verdicts.push(StepVerdict {
@@ -515,5 +527,48 @@ pub fn outcome_status(o: &Outcome) -> (Option<Step>, Status) {
         Outcome::SignedIn => (None, Status::Pass),
         Outcome::NoAuth => (Some(Step::Authentication), Status::Skipped),
         Outcome::Failed { step, .. } => (Some(*step), Status::Fail),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(ms: i64) -> Timestamp {
+        Timestamp::from_unix_ms(ms).expect("a valid time")
+    }
+
+    #[test]
+    fn a_step_lasts_from_its_first_message_to_its_last_finding() {
+        let mut trace = SignInTrace::new(
+            "test",
+            "sip:alice@contoso.test",
+            at(1_000),
+            sfb_trace::RedactionPolicy::default(),
+        );
+        let mut rec = Recorder::default();
+        let register = Event::Sip {
+            direction: Direction::Sent,
+            bytes: b"REGISTER sip:contoso.test SIP/2.0\r\nCSeq: 1 REGISTER\r\n\r\n".to_vec(),
+        };
+        record_event(&mut trace, &mut rec, &register, at(1_000));
+        let fact = Event::Fact {
+            step: Step::Authentication,
+            source: "registered".into(),
+            fields: Default::default(),
+        };
+        record_event(&mut trace, &mut rec, &fact, at(1_250));
+        let status = Event::StepStatus {
+            step: Step::Authentication,
+            status: Status::Pass,
+            cause: "auth.signed_in",
+            sentence: "signed in".into(),
+        };
+        record_event(&mut trace, &mut rec, &status, at(1_300));
+        // The un-REGISTER, much later, does not stretch Authentication.
+        record_event(&mut trace, &mut rec, &register, at(9_000));
+        let s = trace.step_mut(Step::Authentication);
+        assert_eq!(s.started_at, Some(at(1_000)));
+        assert_eq!(s.elapsed_ms, 300);
     }
 }

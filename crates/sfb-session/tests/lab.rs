@@ -72,6 +72,11 @@ impl Login {
 /// Signs alice (the lab's first user) in with `login`, trusting only the lab's CA and
 /// resolving every name through the lab's DNS.
 async fn sign_in_alice(lab: &RunningLab, login: Login) -> SignInReport {
+    sign_in_alice_from(lab, login, false).await
+}
+
+/// [`sign_in_alice`], as a remote user (`--external`) when `external`.
+async fn sign_in_alice_from(lab: &RunningLab, login: Login, external: bool) -> SignInReport {
     let info = lab.info();
     let user = &info.users[0];
     assert_eq!(user.sip_uri, "sip:alice@contoso.test");
@@ -101,6 +106,7 @@ async fn sign_in_alice(lab: &RunningLab, login: Login) -> SignInReport {
         tls,
         user_agent: None,
         stay: false,
+        external,
         tool: "sfb-session lab test".into(),
         policy: Default::default(),
         machine_name: "LABTEST".into(),
@@ -385,22 +391,38 @@ async fn sign_in_through_the_edge(lab: &RunningLab, scheme: SchemeChoice) -> Sig
     let mut login = Login::ntlm();
     login.scheme = scheme;
     login.server = Some(server_of(lab, "edge", EDGE_FQDN));
-    sign_in_alice(lab, login).await
+    sign_in_alice_from(lab, login, true).await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ntlm_through_the_access_edge_as_a_remote_user() {
-    let lab = start_lab(Scenario::Healthy, None).await;
-    let edge = lab.role_addr("edge").unwrap();
-    let pool = lab.role_addr("pool01").unwrap();
-    // The desktop client's policy (Kerberos before NTLM when offered).
-    let report = sign_in_through_the_edge(&lab, SchemeChoice::Auto).await;
+/// What a remote user's sign-in through the Access Edge must look like: everything over the
+/// one Edge connection (the internal Director and pool are never contacted directly), the
+/// Director's 301 followed by a REGISTER routed to the home pool through the Edge, NTLM by the
+/// external policy, `ms-user-logon-data: RemoteUser` in the 200, settings answered, and a
+/// diagnosis that passes every step.
+fn assert_remote_sign_in(lab: &RunningLab, report: &SignInReport) {
     let t = &report.trace;
     assert!(report.error.is_none(), "{:?}", report.error);
-
-    // The NTLM handshake and the Director's 301, all over the one connection to the Edge.
-    assert_eq!(register_statuses(t, edge), [401, 401, 301], "{}", dump(t));
-    assert_eq!(messages_with(t, lab.role_addr("director").unwrap()), 0);
+    let edge = lab.role_addr("edge").unwrap();
+    assert_eq!(
+        messages_with(t, lab.role_addr("director").unwrap()),
+        0,
+        "{}",
+        dump(t)
+    );
+    assert_eq!(
+        messages_with(t, lab.role_addr("pool01").unwrap()),
+        0,
+        "{}",
+        dump(t)
+    );
+    // NTLM with the Director (401, 401, 301), then again with the home pool (401, 401, 200),
+    // then the un-REGISTER's 200: all on the Edge connection.
+    assert_eq!(
+        register_statuses(t, edge),
+        [401, 401, 301, 401, 401, 200, 200],
+        "{}",
+        dump(t)
+    );
     let first = fact(t, "first_401");
     assert_eq!(field(first, "offers"), "NTLM", "{first:?}");
     assert!(field(first, "endpoint").contains(EDGE_FQDN), "{first:?}");
@@ -416,41 +438,101 @@ async fn ntlm_through_the_access_edge_as_a_remote_user() {
     let redirect = fact(t, "redirect");
     assert!(field(redirect, "from").contains(EDGE_FQDN), "{redirect:?}");
     assert!(field(redirect, "contacts").contains(POOL_FQDNS[0]));
-    // sfb-session then connects to the 301's target itself (the lab's pools are reachable on
-    // loopback) and registers there: 3 more REGISTER transactions.
+    // Every request after the 301 carries a loose Route to the home pool; none before it.
+    let route = format!("Route: <sip:{}:", POOL_FQDNS[0]);
+    let all = sip(t);
+    let redirect_at = all
+        .iter()
+        .position(|m| m.text.starts_with("SIP/2.0 301"))
+        .expect("a 301");
+    for (i, m) in all.iter().enumerate() {
+        if m.direction != Direction::Sent || !m.text.contains("CSeq:") || m.text.starts_with("SIP/")
+        {
+            continue;
+        }
+        let routed = m.text.contains(&route) && m.text.contains(";lr>");
+        assert_eq!(routed, i > redirect_at, "{}", m.text);
+    }
+    let selection = fact(t, "scheme_selection");
+    assert!(
+        field(selection, "reason").contains("external policy"),
+        "{selection:?}"
+    );
+    let registered = fact(t, "registered");
+    assert_eq!(field(registered, "scheme"), "NTLM");
+    assert_eq!(field(registered, "register_transactions"), "3");
+    assert_eq!(field(registered, "ms_user_logon_data"), "RemoteUser");
+    assert!(
+        field(registered, "registrar").starts_with(POOL_FQDNS[0]),
+        "{registered:?}"
+    );
+    assert!(
+        field(registered, "via_edge").starts_with(EDGE_FQDN),
+        "{registered:?}"
+    );
+    assert!(
+        field(registered, "targetname").contains(POOL_FQDNS[0]),
+        "{registered:?}"
+    );
+    assert_settings_ok(t);
+    for step in [
+        Step::Discovery,
+        Step::Connectivity,
+        Step::Authentication,
+        Step::Redirection,
+        Step::Settings,
+    ] {
+        assert_eq!(diagnosis(t, step).0, Status::Pass, "{step:?}: {}", dump(t));
+    }
+}
+
+/// `--server` at the Edge with `--external` (the client's "external server name").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ntlm_through_the_access_edge_as_a_remote_user() {
+    let lab = start_lab(Scenario::Healthy, None).await;
+    // The desktop client's policy: at an Edge, NTLM only.
+    let report = sign_in_through_the_edge(&lab, SchemeChoice::Auto).await;
+    assert_remote_sign_in(&lab, &report);
+    assert_no_secrets(&lab, &report.trace);
+    lab.shutdown().await;
+}
+
+/// With DNS as the Internet sees it, discovery finds `_sip._tls` (the Edge) and the session
+/// takes the external endpoint for an Edge by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_user_discovers_the_edge_and_stays_on_it() {
+    let mut config = LabConfig::new(Scenario::Healthy);
+    config.seed = Some(12);
+    config.external_view = true;
+    let lab = Lab::start(config).await.expect("the lab starts");
+    let mut login = Login::ntlm();
+    login.scheme = SchemeChoice::Auto;
+    let report = sign_in_alice(&lab, login).await;
+    assert_remote_sign_in(&lab, &report);
+    lab.shutdown().await;
+}
+
+/// A `--server` that is not on the Edge's client port (443) and no `--external`: the session
+/// cannot know it is an Edge, so it follows the 301 as an internal client does, by connecting
+/// to the Contact itself (the lab's pools are reachable on loopback).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manual_server_is_an_edge_only_when_told() {
+    let lab = start_lab(Scenario::Healthy, None).await;
+    let edge = lab.role_addr("edge").unwrap();
+    let pool = lab.role_addr("pool01").unwrap();
+    let mut login = Login::ntlm();
+    login.server = Some(server_of(&lab, "edge", EDGE_FQDN));
+    let report = sign_in_alice(&lab, login).await;
+    let t = &report.trace;
+    assert!(report.error.is_none(), "{:?}", report.error);
+    assert_eq!(register_statuses(t, edge), [401, 401, 301], "{}", dump(t));
     assert_eq!(
         register_statuses(t, pool)[..3],
         [401, 401, 200],
         "{}",
         dump(t)
     );
-    let registered = fact(t, "registered");
-    assert_eq!(field(registered, "scheme"), "NTLM");
-    assert_eq!(field(registered, "register_transactions"), "3");
-    assert_settings_ok(t);
-    lab.shutdown().await;
-}
-
-/// What the real client does behind an Edge (protocol.md §5 [RECON], and what the lab's Edge
-/// supports): it keeps the Edge connection after the 301, so the registration's 200 comes
-/// through the Edge with `ms-user-logon-data: RemoteUser`. sfb-session reconnects to the 301's
-/// target instead (an internal FQDN a real external client cannot reach).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "sfb-session does not stay on the Edge connection after a 301 (protocol.md §5 [RECON])"]
-async fn remote_user_registration_stays_on_the_edge() {
-    let lab = start_lab(Scenario::Healthy, None).await;
-    let edge = lab.role_addr("edge").unwrap();
-    let report = sign_in_through_the_edge(&lab, SchemeChoice::Ntlm).await;
-    let t = &report.trace;
-    assert_eq!(
-        messages_with(t, lab.role_addr("pool01").unwrap()),
-        0,
-        "{}",
-        dump(t)
-    );
-    assert_eq!(register_statuses(t, edge).last(), Some(&200), "{}", dump(t));
-    let registered = fact(t, "registered");
-    assert_eq!(field(registered, "ms_user_logon_data"), "RemoteUser");
+    assert!(!facts(t, "registered")[0].fields.contains_key("via_edge"));
     lab.shutdown().await;
 }
 

@@ -187,7 +187,15 @@ fn authentication(ctx: &Ctx<'_>, connectivity_ok: bool) -> (Vec<StepVerdict>, Ou
             return (out, Outcome::Failed);
         }
     }
-    let regs: Vec<&Sip> = ctx.sip.iter().filter(|s| is_reg_related(s)).collect();
+    // A REGISTER routed through the Access Edge after a 301 that its next hop could not
+    // deliver belongs to the Redirection step: the authentication it follows succeeded.
+    let unreachable = routed_unreachable(ctx).map(|(req, resp)| [req.id, resp.id]);
+    let regs: Vec<&Sip> = ctx
+        .sip
+        .iter()
+        .filter(|s| is_reg_related(s))
+        .filter(|s| !unreachable.is_some_and(|ids| ids.contains(&s.id)))
+        .collect();
     if regs.is_empty() {
         let v = if connectivity_ok {
             verdict(
@@ -813,6 +821,33 @@ fn host_of(hostport: &str) -> String {
     h.trim_end_matches('.').to_ascii_lowercase()
 }
 
+/// Behind an Access Edge a remote client stays on the Edge connection after a 301 and routes
+/// its next REGISTER to the Contact (`Route`). A 408, 480 or 5xx to that REGISTER, before any
+/// credentials were sent to the new registrar, is the Edge's side failing to reach the target:
+/// the routed REGISTER and its answer.
+fn routed_unreachable<'c>(ctx: &'c Ctx<'_>) -> Option<(&'c Sip, &'c Sip)> {
+    let redirect = ctx
+        .sip
+        .iter()
+        .rev()
+        .find(|s| !s.sent && s.is_register_response() && is_redirect(s))?;
+    let to = host_of(redirect.contacts.first()?);
+    let req = ctx
+        .sip
+        .iter()
+        .find(|s| s.id > redirect.id && s.is_register() && s.routes.contains(&to))?;
+    let resp = ctx.sip.iter().find(|s| {
+        s.id > req.id
+            && !s.sent
+            && s.is_register_response()
+            && s.call_id == req.call_id
+            && s.cseq == req.cseq
+    })?;
+    let status = resp.status?;
+    (matches!(status, 408 | 480 | 500..=599) && req.authorizations.is_empty())
+        .then_some((req, resp))
+}
+
 fn redirection(ctx: &Ctx<'_>, outcome: Outcome) -> Vec<StepVerdict> {
     let redirects: Vec<&Sip> = ctx
         .sip
@@ -893,6 +928,21 @@ fn redirection(ctx: &Ctx<'_>, outcome: Outcome) -> Vec<StepVerdict> {
             format!("The registrars redirect in a loop: {}.", chain.join(" -> ")),
             Some("Fix the user's home pool assignment (Get-CsUser RegistrarPool) and the pools' Director/registrar settings so the chain ends at the home pool.".to_owned()),
             redirects.iter().map(|r| r.id).collect(),
+        ));
+        return out;
+    }
+    if let Some((req, resp)) = routed_unreachable(ctx).filter(|(req, _)| req.id > last.id) {
+        out.push(verdict(
+            "redirect.home_pool_unreachable",
+            Status::Fail,
+            format!(
+                "{by} redirected to the home pool {to}; the client stayed on the Access Edge ({}) as a remote client does, and the home pool could not be reached behind it: {} ({}).",
+                req.peer,
+                resp.status_words(),
+                diag_words(resp)
+            ),
+            Some("Check that the user's home pool is up and that the Edge's next hop (the Director or pool) reaches it on 5061; Get-CsUser shows the RegistrarPool.".to_owned()),
+            vec![last.id, req.id, resp.id],
         ));
         return out;
     }

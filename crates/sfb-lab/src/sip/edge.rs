@@ -108,6 +108,15 @@ impl Edge {
             return vec![build(b)];
         }
         let hop = self.route(&msg);
+        // The home pool a remote user is routed to after the 301 is down: the Edge's next hop
+        // cannot reach it (what the Director's listener being dead means from outside).
+        if self.shared.config.scenario == Scenario::HomePoolUnreachableAfter301
+            && hop == Hop::Pool(PoolId(0))
+        {
+            let (n, v) = reply::TEMPORARILY_CANNOT_ROUTE.header(self.fqdn());
+            let b = base(&msg, 504, "Server time-out", &self.to_tag).header(n, &v);
+            return vec![build(b)];
+        }
         let edge = &self.shared.config.topology.edge;
         let via = format!(
             "SIP/2.0/TLS {};branch=z9hG4bK{}",

@@ -35,6 +35,11 @@
 //!   new candidates, whose certificates must carry the Contact host; the SA and the
 //!   connection are dropped and the handshake restarts. At most
 //!   [`SignInConfig::max_redirects`]; a target seen before is a loop.
+//! - **Through an Access Edge** ([`Endpoint::edge`]): an external client cannot reach the
+//!   internal pool a 301 names, so it keeps the Edge connection, drops the SA (the new
+//!   registrar is another server: new targetname, new opaque) and sends the next REGISTER
+//!   there with `Route: <sip:contact;lr>`, as does every later request; the Edge routes it
+//!   (protocol.md §5 \[RECON\]). The policy is the external one (NTLM only) at an Edge.
 //! - **Settings**: the five requests of [`settings`] in order, one at a time, each judged by
 //!   its row of the table there. Bodies piggybacked in a 200 OK and (BE)NOTIFYs are read. A
 //!   NOTIFY gets a 200 OK; a BENOTIFY gets no response.
@@ -61,8 +66,8 @@ use sfb_auth::kerberos::{
 use sfb_auth::ntlm::{NtlmClient, NtlmClientConfig, NtlmProfile};
 use sfb_auth::secret::Credential;
 use sfb_auth::sipae::{
-    AttemptOutcome, AuthorizationValue, Challenge, HeaderKind, MessageFields, ResponseAuth,
-    SchemePolicy, SecurityAssociation, SignInAuth,
+    AttemptOutcome, AuthorizationValue, Challenge, HeaderKind, MessageFields, Network,
+    ResponseAuth, SchemePolicy, SecurityAssociation, SignInAuth,
 };
 use sfb_auth::{RandomSource, Scheme, SecurityContext};
 use sfb_sip_codec::{
@@ -99,6 +104,27 @@ impl Transport {
             Self::Tcp => "TCP",
         }
     }
+
+    fn param(self) -> &'static str {
+        match self {
+            Self::Tls => "tls",
+            Self::Tcp => "tcp",
+        }
+    }
+}
+
+/// `Route` to a registrar behind an Access Edge (a loose route, RFC 3261 §16.12).
+fn route_header(ep: &Endpoint) -> String {
+    let host = if ep.host.contains(':') {
+        format!("[{}]", ep.host)
+    } else {
+        ep.host.clone()
+    };
+    format!(
+        "<sip:{host}:{};transport={};lr>",
+        ep.port,
+        ep.transport.param()
+    )
 }
 
 /// A place to connect to.
@@ -114,6 +140,9 @@ pub struct Endpoint {
     pub source: String,
     /// Reached by a redirect (the certificate name is the Contact host).
     pub redirected: bool,
+    /// An Access Edge (external access): after a 301 received here the client stays on this
+    /// connection and routes to the Contact, and the external scheme policy applies.
+    pub edge: bool,
 }
 
 impl Endpoint {
@@ -125,7 +154,14 @@ impl Endpoint {
             transport: Transport::Tls,
             source: source.to_owned(),
             redirected: false,
+            edge: false,
         }
+    }
+
+    /// The same endpoint, marked as an Access Edge or not.
+    pub fn with_edge(mut self, edge: bool) -> Self {
+        self.edge = edge;
+        self
     }
 
     fn key(&self) -> String {
@@ -409,6 +445,9 @@ pub struct SignIn {
     out: VecDeque<Output>,
     candidates: Vec<Endpoint>,
     current: Option<Endpoint>,
+    /// The registrar a 301 received through an Access Edge named: every request is routed
+    /// there through the Edge connection (`Route`).
+    route: Option<Endpoint>,
     visited: Vec<String>,
     redirects: usize,
     local: Option<SocketAddr>,
@@ -457,6 +496,16 @@ fn policy_of(auth: &AuthMode) -> SchemePolicy {
     }
 }
 
+/// The policy at `ep`: an automatic choice follows where the client is (an Access Edge means
+/// it is outside: NTLM only), a forced scheme stays forced.
+fn policy_at(auth: &AuthMode, ep: &Endpoint) -> SchemePolicy {
+    match policy_of(auth) {
+        SchemePolicy::Auto(_) if ep.edge => SchemePolicy::Auto(Network::External),
+        SchemePolicy::Auto(_) => SchemePolicy::Auto(Network::Internal),
+        p => p,
+    }
+}
+
 fn protocol_of(s: Scheme) -> Option<(Protocol, AuthProtocol)> {
     match s {
         Scheme::Ntlm => Some((Protocol::Ntlm, AuthProtocol::Ntlm)),
@@ -492,6 +541,7 @@ impl SignIn {
             out: VecDeque::new(),
             candidates: Vec::new(),
             current: None,
+            route: None,
             visited: Vec::new(),
             redirects: 0,
             local: None,
@@ -653,6 +703,8 @@ impl SignIn {
             return;
         };
         self.visited.push(ep.key());
+        self.select = SignInAuth::new(policy_at(&self.config.auth, &ep));
+        self.route = None;
         self.current = Some(ep);
         self.local = Some(local);
         self.framer = Framer::new(Self::limits());
@@ -832,6 +884,11 @@ impl SignIn {
         }
     }
 
+    /// The registrar requests go to: the routed one behind an Edge, else the connection's peer.
+    fn registrar(&self) -> Option<&Endpoint> {
+        self.route.as_ref().or(self.current.as_ref())
+    }
+
     fn current_step(&self) -> Step {
         match self.state {
             State::Connecting => {
@@ -890,8 +947,11 @@ impl SignIn {
         body: &str,
         auth: Option<(HeaderKind, &AuthorizationValue)>,
     ) -> Option<OwnedMessage> {
-        let mut b = RequestBuilder::new(method, uri)
-            .header("Via", via)
+        let mut b = RequestBuilder::new(method, uri).header("Via", via);
+        if let Some(r) = &self.route {
+            b = b.header("Route", &route_header(r));
+        }
+        b = b
             .header("Max-Forwards", "70")
             .header(
                 "From",
@@ -1095,6 +1155,7 @@ impl SignIn {
             } else {
                 let step = self.current_step();
                 self.note(step, format!("unsigned message dropped: {first}"));
+                self.end_unsigned_setting(&m, now);
                 return;
             }
         }
@@ -1130,6 +1191,35 @@ impl SignIn {
             }
             TxKind::Setting(item) => self.on_setting_response(item, &m, code, now),
         }
+    }
+
+    /// An unsigned final answer to the pending settings request is dropped unread, as the
+    /// client drops it; rather than wait out the transaction (32 s, and the same for every
+    /// request after it), the request ends now, judged as unanswered.
+    fn end_unsigned_setting(&mut self, m: &Message<'_>, now: Instant) {
+        let (Some(code), Some(Ok(cseq))) = (m.status_code(), m.cseq()) else {
+            return;
+        };
+        let ours = m.call_id() == Some(self.call_id.as_str());
+        let Some(TxKind::Setting(item)) = self
+            .pending
+            .as_ref()
+            .filter(|p| ours && p.cseq == cseq.seq && code >= 200)
+            .map(|p| p.kind)
+        else {
+            return;
+        };
+        self.pending = None;
+        self.setting_result(
+            item,
+            Status::Warn,
+            Some(code),
+            format!(
+                "answered {code} without a signature: dropped unread (a client ignores unsigned messages after sign-in)"
+            ),
+            Extracted::default(),
+            now,
+        );
     }
 
     fn on_request(&mut self, m: &Message<'_>, now: Instant) {
@@ -1188,7 +1278,7 @@ impl SignIn {
         match code {
             401 | 407 if kind == TxKind::Register => self.on_challenge(m, now),
             200..=299 => self.on_registered(m, kind, now),
-            301 | 302 if kind == TxKind::Register => self.on_redirect(m, code),
+            301 | 302 if kind == TxKind::Register => self.on_redirect(m, code, now),
             503 | 504
                 if self.retries < self.config.max_retries
                     && m.retry_after()
@@ -1224,6 +1314,24 @@ impl SignIn {
                 } else {
                     Step::Authentication
                 };
+                let routed_unreachable = kind == TxKind::Register
+                    && matches!(code, 408 | 480 | 500..=599)
+                    && !self
+                        .sa
+                        .as_ref()
+                        .is_some_and(SecurityAssociation::is_established);
+                if let (true, Some(target)) = (routed_unreachable, self.route.as_ref()) {
+                    let target = target.key();
+                    self.refusal_fact(Step::Redirection, m);
+                    self.fail(
+                        Step::Redirection,
+                        "redirect.target_unreachable",
+                        format!(
+                            "the Access Edge could not reach the redirect target {target}: {reason}{diag}"
+                        ),
+                    );
+                    return;
+                }
                 if self
                     .sa
                     .as_ref()
@@ -1556,8 +1664,11 @@ impl SignIn {
             }
             let supported: Vec<&str> = m.tokens("Supported").collect();
             f.insert("supported".into(), supported.join(","));
-            if let Some(ep) = &self.current {
+            if let Some(ep) = self.registrar() {
                 f.insert("registrar".into(), ep.key());
+            }
+            if let Some(edge) = self.current.as_ref().filter(|_| self.route.is_some()) {
+                f.insert("via_edge".into(), edge.key());
             }
             if let Some(sa) = &self.sa {
                 f.insert("scheme".into(), sa.key().scheme.to_string());
@@ -1584,8 +1695,13 @@ impl SignIn {
                     Status::Pass,
                     "redirect.followed",
                     format!(
-                        "registered at {} after {} redirect(s)",
-                        self.current.as_ref().map(Endpoint::key).unwrap_or_default(),
+                        "registered at {}{} after {} redirect(s)",
+                        self.registrar().map(Endpoint::key).unwrap_or_default(),
+                        match (&self.route, &self.current) {
+                            (Some(_), Some(edge)) =>
+                                format!(" through the Access Edge {}", edge.key()),
+                            _ => String::new(),
+                        },
                         self.redirects
                     ),
                 );
@@ -1606,7 +1722,7 @@ impl SignIn {
         self.reregister_at = Some(now + Duration::from_secs(lead));
     }
 
-    fn on_redirect(&mut self, m: &Message<'_>, code: u16) {
+    fn on_redirect(&mut self, m: &Message<'_>, code: u16, now: Instant) {
         if self
             .sa
             .as_ref()
@@ -1614,7 +1730,7 @@ impl SignIn {
         {
             self.select.report(AttemptOutcome::Succeeded);
         }
-        let from = self.current.as_ref().map(Endpoint::key).unwrap_or_default();
+        let from = self.registrar().map(Endpoint::key).unwrap_or_default();
         let targets = wire::redirect_targets(m, &from);
         let mut f = BTreeMap::new();
         f.insert("status".into(), code.to_string());
@@ -1673,8 +1789,29 @@ impl SignIn {
         }
         self.redirects += 1;
         self.sa = None;
-        self.select = SignInAuth::new(policy_of(&self.config.auth));
         self.unsigned_flagged = false;
+        let at_edge = self.current.as_ref().filter(|c| c.edge).cloned();
+        if let (Some(edge), Some(target)) = (at_edge, fresh.first().cloned()) {
+            // An external client cannot reach the internal pool: it stays on the Edge
+            // connection and routes the handshake, from scratch, to the Contact.
+            self.select = SignInAuth::new(policy_at(&self.config.auth, &edge));
+            self.visited.push(target.key());
+            self.note(
+                Step::Redirection,
+                format!(
+                    "staying on the Access Edge connection to {}: the next REGISTER is routed to {}",
+                    edge.key(),
+                    target.key()
+                ),
+            );
+            self.route = Some(target);
+            self.call_id = self.random_hex(16);
+            self.tag = self.random_hex(5);
+            self.cseq = 0;
+            self.send_register(TxKind::Register, None, now);
+            return;
+        }
+        self.select = SignInAuth::new(policy_of(&self.config.auth));
         self.local = None;
         self.out.push_back(Output::Close);
         self.connect(fresh);

@@ -42,6 +42,7 @@ pub(crate) fn redirect_targets(msg: &Message<'_>, from: &str) -> Vec<Endpoint> {
                 transport,
                 source: format!("redirect from {from}"),
                 redirected: true,
+                edge: false,
             },
         ));
     }
