@@ -84,7 +84,7 @@ fn b64_decode(s: &str) -> Result<Vec<u8>, String> {
     if s.len() > MAX_TOKEN.div_ceil(3) * 4 {
         return Err(format!("base64 longer than {MAX_TOKEN} bytes decoded"));
     }
-    if s.len() % 4 != 0 {
+    if !s.len().is_multiple_of(4) {
         return Err("base64 length is not a multiple of 4".into());
     }
     let bytes = s.as_bytes();
@@ -157,7 +157,7 @@ fn message_type(msg: &[u8]) -> Result<u32, String> {
 }
 
 fn utf16le(bytes: &[u8]) -> Result<String, String> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err("odd UTF-16 length".into());
     }
     let units: Vec<u16> = bytes
@@ -607,9 +607,18 @@ fn derived_ntlm_secrets_never_reach_any_output_or_log() {
     tracing::trace!(target: "sspi::ntlm", "capture-check-capped");
     tracing::warn!(target: "sspi::ntlm", "capture-check-capped-warn");
     let log = logs.text();
-    assert!(log.contains("capture-check-uncapped"), "trace lines are captured");
-    assert!(!log.contains("capture-check-capped\n"), "sspi is capped at warn");
-    assert!(log.contains("capture-check-capped-warn"), "sspi warnings pass");
+    assert!(
+        log.contains("capture-check-uncapped"),
+        "trace lines are captured"
+    );
+    assert!(
+        !log.contains("capture-check-capped\n"),
+        "sspi is capped at warn"
+    );
+    assert!(
+        log.contains("capture-check-capped-warn"),
+        "sspi warnings pass"
+    );
     // It saw the runs themselves: the lab's info lines, discovery's debug lines.
     assert!(log.contains("lab started"), "no info line captured");
     assert!(log.contains("dns query"), "no debug line captured");
