@@ -448,11 +448,14 @@ fn temp_path(name: &str) -> PathBuf {
     ))
 }
 
-fn probe(scenario: &str, password_file: &Path, output: &Output, exit: u8) -> Run {
-    let html = temp_path(&format!("{scenario}.html"));
+fn probe(scenario: &str, external: bool, password_file: &Path, output: &Output, exit: u8) -> Run {
+    let html = temp_path(&format!("{scenario}-{external}.html"));
     let mut argv: Vec<String> = ["sfb-probe", "--lab", "--scenario", scenario, "-vvv"]
         .map(str::to_owned)
         .to_vec();
+    if external {
+        argv.push("--external".into());
+    }
     argv.extend([
         "--password-file".into(),
         password_file.display().to_string(),
@@ -532,20 +535,26 @@ fn handshakes(trace: &SignInTrace) -> (Vec<(Challenge, Authenticate)>, Vec<Strin
     (pairs, raw_tokens)
 }
 
-/// Runs one scenario through the three outputs; returns every output and the needles proven
-/// for those runs.
+/// Runs one scenario (as a remote user through the Access Edge when `external`) through the
+/// three outputs; returns every output and the needles proven for those runs.
 fn scenario(
-    name: &str,
+    scenario: &str,
+    external: bool,
     password: &str,
     expect_cause: &str,
     exit: u8,
 ) -> (Vec<(String, String)>, Vec<Needle>) {
-    let pw_file = temp_path(&format!("{name}.pw"));
+    let name = if external {
+        format!("{scenario} --external")
+    } else {
+        scenario.to_owned()
+    };
+    let pw_file = temp_path(&format!("{scenario}-{external}.pw"));
     std::fs::write(&pw_file, format!("{password}\n")).expect("write the password file");
     let mut outputs = Vec::new();
     let mut needles = Vec::new();
     for output in [Output::Text, Output::Json, Output::Html] {
-        let run = probe(name, &pw_file, &output, exit);
+        let run = probe(scenario, external, &pw_file, &output, exit);
         let (pairs, raw_tokens) = handshakes(&run.raw);
         assert!(!pairs.is_empty(), "{name}: no NTLM handshake in the trace");
         let derived: Vec<Derived> = pairs
@@ -593,11 +602,25 @@ fn derived_ntlm_secrets_never_reach_any_output_or_log() {
         .password
         .clone();
     assert_ne!(lab_password, CANARY);
-    let (mut outputs, mut needles) =
-        scenario("ntlm-wrong-password", CANARY, "auth.wrong_password", 1);
-    let (healthy_outputs, healthy_needles) = scenario("healthy", &lab_password, "auth.ok", 0);
-    outputs.extend(healthy_outputs);
-    needles.extend(healthy_needles);
+    let mut outputs = Vec::new();
+    let mut needles = Vec::new();
+    for (name, external, password, cause, exit) in [
+        (
+            "ntlm-wrong-password",
+            false,
+            CANARY,
+            "auth.wrong_password",
+            1,
+        ),
+        ("healthy", false, lab_password.as_str(), "auth.ok", 0),
+        // A remote user: both handshakes (Edge-proxied Director, then the home pool through
+        // the Edge) and the signed messages after them.
+        ("healthy", true, lab_password.as_str(), "auth.ok", 0),
+    ] {
+        let (o, n) = scenario(name, external, password, cause, exit);
+        outputs.extend(o);
+        needles.extend(n);
+    }
 
     for (what, text) in &outputs {
         assert_clean(what, text, &needles);
