@@ -12,7 +12,7 @@
 //!    `--lab --scenario S -vvv --password-file F` for the text report, `--json` and
 //!    `--html FILE`, on `ntlm-wrong-password` with a canary password (a failure) and on
 //!    `healthy` with the lab user's real password (a success: the exported session key signs
-//!    every later message). Its runner wraps the real [`SessionRunner`]: the sign-in is run
+//!    every later message), as an internal and as a remote user (`--external`). Its runner wraps the real [`SessionRunner`]: the sign-in is run
 //!    with `raw_trace` so the trace keeps the raw NTLM tokens (under the default policy
 //!    `SignInTrace::push_evidence` drops them and nothing else records them), and the CLI
 //!    gets that trace re-recorded under the default policy by `push_evidence` itself, which
