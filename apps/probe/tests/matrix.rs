@@ -246,13 +246,16 @@ fn no_auth_stops_after_the_first_401() {
 #[test]
 fn every_fault_scenario_is_blamed_on_its_step() {
     let mut wrong = Vec::new();
-    for ((scenario, step, status, cause), external) in MATRIX
-        .iter()
-        .flat_map(|row| [(row, false), (row, true)])
+    for ((scenario, step, status, cause), external) in
+        MATRIX.iter().flat_map(|row| [(row, false), (row, true)])
     {
         let trace = run_from(scenario, false, external);
         let got = worst(&trace, *step);
-        let user = if external { "remote user" } else { "internal user" };
+        let user = if external {
+            "remote user"
+        } else {
+            "internal user"
+        };
         if got != (*status, (*cause).to_owned()) {
             wrong.push(format!(
                 "{scenario} ({user}): expected {step:?} {status:?} {cause}, got {got:?}\n{}",

@@ -2,6 +2,10 @@
 //! canary password at `-vvv` and `RUST_LOG=trace`; neither the password, its NT hash (hex, both
 //! cases), nor any NTLM AUTHENTICATE token (which carries the NTLMv2 response and NTProofStr)
 //! nor the raw `gssapi-data` appears in the text, JSON or HTML reports or in the logs.
+//!
+//! This covers the real `-vvv` / `RUST_LOG` plumbing of the binary. The values a handshake
+//! derives (the NTLMv2 response, NTProofStr, session base key and exported session key) are
+//! random per run and are checked by `secrets_derived.rs`, which learns them from the run.
 
 use std::process::Command;
 
