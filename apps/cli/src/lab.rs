@@ -4,6 +4,11 @@
 //! [`sfb_lab::LabInfo`], schema 1): where the name server is, the CA file to trust, the SIP
 //! domain, the users with their throw-away passwords, the roles and the `--resolve` pins for the
 //! web services. Without it, the same in words, with a ready-to-run `sfb discover` line.
+//!
+//! Kerberos: `--kerberos` starts the lab's own throw-away MIT KDC (`sfb_lab::kdc`; the JSON
+//! then also has `kerberos_realm` and `kdc`), `--kerberos-keytab FILE --kerberos-realm REALM`
+//! uses an external one. A Kerberos scenario without either starts the lab's KDC when MIT
+//! krb5-kdc is installed, and otherwise runs without Kerberos after a note on stderr.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +35,9 @@ pub(crate) struct Args {
     /// users through the Access Edge.
     #[arg(long)]
     external_view: bool,
+    /// Start the lab's own throw-away MIT KDC (realm CONTOSO.TEST) and offer Kerberos.
+    #[arg(long, conflicts_with = "kerberos_keytab")]
+    kerberos: bool,
     /// Keytab with the pools' sip/ keys (Kerberos against a real KDC); needs --kerberos-realm.
     #[arg(long, value_name = "FILE", requires = "kerberos_realm")]
     kerberos_keytab: Option<PathBuf>,
@@ -75,6 +83,16 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             keytab: keytab.clone(),
             realm: realm.clone(),
         });
+    }
+    if args.kerberos {
+        config.mit_kdc = true;
+    } else if scenario.needs_kerberos() && config.kerberos.is_none() {
+        match sfb_lab::kdc::check_installed() {
+            Ok(()) => config.mit_kdc = true,
+            Err(e) => eprintln!(
+                "note: the scenario {scenario} needs Kerberos and the lab's own KDC cannot run ({e}); the registrars offer NTLM only"
+            ),
+        }
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -180,6 +198,15 @@ fn render_text(info: &sfb_lab::LabInfo) -> String {
         info.autodiscover_https, info.autodiscover_http
     );
     let _ = writeln!(s, "  web ticket   {}", info.web_ticket_url);
+    match (&info.kerberos_realm, &info.kdc) {
+        (Some(realm), Some(kdc)) => {
+            let _ = writeln!(s, "  kerberos     realm {realm}, KDC {kdc} (TCP and UDP)");
+        }
+        (Some(realm), None) => {
+            let _ = writeln!(s, "  kerberos     realm {realm} (external KDC)");
+        }
+        _ => {}
+    }
     let _ = writeln!(s, "\nusers (throw-away passwords):");
     for u in &info.users {
         let _ = writeln!(

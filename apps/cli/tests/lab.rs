@@ -1,7 +1,9 @@
 //! `sfb lab --json` in a child process: its first stdout line is one JSON object, and
 //! `sfb discover` run against what it names succeeds: DNS alone (SRV to the Director), and with
 //! credentials and the `--resolve` pins, autodiscover's User document through the WebTicket
-//! service. SIGTERM stops the lab cleanly.
+//! service. SIGTERM stops the lab cleanly. `--kerberos` starts the lab's own MIT KDC and
+//! reports it (fails, not skips, without MIT krb5-kdc when `SFB_REQUIRE_PEERS=1`).
+#![allow(clippy::print_stderr, reason = "the skip note must be loud on stderr")]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -165,4 +167,37 @@ fn sigterm_stops_the_lab_cleanly_and_bad_scenarios_are_usage_errors() {
     ] {
         assert!(names.contains(&want), "{names:?}");
     }
+}
+
+#[test]
+fn kerberos_starts_the_labs_own_kdc_and_reports_it() {
+    if std::env::var("SFB_REQUIRE_PEERS").as_deref() != Ok("1")
+        && !["/usr/sbin", "/usr/bin", "/sbin"]
+            .iter()
+            .any(|d| std::path::Path::new(d).join("krb5kdc").exists())
+    {
+        eprintln!(
+            "\n!!!!! SKIPPED: test peer missing: krb5kdc (set SFB_REQUIRE_PEERS=1 to make this fail) !!!!!\n"
+        );
+        return;
+    }
+    let lab = start_lab(&["--kerberos"]);
+    assert_eq!(lab.info["kerberos_realm"], "CONTOSO.TEST", "{}", lab.info);
+    let kdc: std::net::SocketAddr = lab.info["kdc"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no kdc: {}", lab.info))
+        .parse()
+        .unwrap();
+    assert!(kdc.ip().is_loopback());
+    assert!(std::net::TcpStream::connect(kdc).is_ok());
+    // SIGTERM: the lab stops its KDC.
+    drop(lab);
+    assert!(
+        std::net::TcpStream::connect(kdc).is_err(),
+        "the KDC still runs"
+    );
+
+    // Without a KDC the fields are absent.
+    let lab = start_lab(&[]);
+    assert!(lab.info.get("kdc").is_none() && lab.info.get("kerberos_realm").is_none());
 }

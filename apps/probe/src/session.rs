@@ -5,6 +5,11 @@
 //! [`sfb_diagnose::diagnose`]; for the lab it first starts the embedded `sfb-lab` in-process on
 //! loopback (its DNS, its CA, its first user), so `sfb-probe --lab` needs no setup and no
 //! network. One tokio runtime per run: batch workers call it from several threads.
+//!
+//! Kerberos in the lab: for the Kerberos scenarios and for `--auth kerberos` the lab also
+//! starts its own MIT KDC (`sfb_lab::kdc`), and the sign-in is given the KDC's address and
+//! realm (no DNS lookup for them). Without the MIT binaries that is a usage error (exit 2)
+//! naming the packages to install.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,7 +19,8 @@ use rustls_pki_types::pem::PemObject as _;
 use sfb_auth::kerberos::KdcAddress;
 use sfb_discovery::driver::{parse_dns_server, system_dns_server};
 use sfb_discovery::{DiscoveryConfig, DomainName, ManualServer, SipDomain};
-use sfb_lab::{Lab, LabConfig, Scenario};
+use sfb_lab::kdc::KdcError;
+use sfb_lab::{Lab, LabConfig, LabError, Scenario};
 use sfb_session::run::machine_name;
 use sfb_session::{SchemeChoice, SignInRequest, TlsSettings, sign_in};
 use sfb_trace::SignInTrace;
@@ -65,10 +71,15 @@ async fn run_lab(
     };
     let mut config = LabConfig::new(scenario);
     config.external_view = request.connect.external;
+    config.mit_kdc = scenario.needs_kerberos() || request.connect.auth == AuthScheme::Kerberos;
     let lab = Lab::start(config)
         .await
-        .map_err(|e| RunError::Internal(format!("cannot start the lab: {e}")))?;
+        .map_err(|e| lab_error(scenario, e))?;
     let info = lab.info().clone();
+    // The lab's KDC and realm, unless the caller named others.
+    let kerberos = lab
+        .kdc()
+        .map(|k| (k.addr().to_string(), k.realm().to_owned()));
     let result = async {
         let user = info
             .users
@@ -88,6 +99,10 @@ async fn run_lab(
         let mut connect = request.connect.clone();
         connect.dns = Some(info.dns.to_string());
         connect.ca = vec![info.ca_file.clone()];
+        if let Some((kdc, realm)) = &kerberos {
+            connect.kdc.get_or_insert_with(|| kdc.clone());
+            connect.realm.get_or_insert_with(|| realm.clone());
+        }
         let roots = roots(&connect.ca, false)?;
         let req = build(&user.sip_uri, &connect, login, password, roots, request)?;
         Ok(sign_in(req).await.trace)
@@ -95,6 +110,22 @@ async fn run_lab(
     .await;
     lab.shutdown().await;
     result
+}
+
+/// Why the lab did not start, as the run's error: a missing MIT KDC is a usage error (the run
+/// needs software this machine lacks; other runs work), anything else an internal one.
+fn lab_error(scenario: Scenario, e: LabError) -> RunError {
+    match e {
+        LabError::Kdc(e @ KdcError::NotInstalled { .. }) => {
+            let what = if scenario.needs_kerberos() {
+                format!("the lab scenario {scenario}")
+            } else {
+                "--lab --auth kerberos".to_owned()
+            };
+            RunError::Usage(format!("{what} needs the lab's own Kerberos KDC: {e}"))
+        }
+        e => RunError::Internal(format!("cannot start the lab: {e}")),
+    }
 }
 
 /// Trust anchors: the `--ca` files, plus the system's when `system` (not for the lab, whose
@@ -196,4 +227,29 @@ fn build(
         progress: None,
         cancel: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_kdc_is_a_usage_error_naming_the_packages() {
+        let missing = || LabError::Kdc(KdcError::NotInstalled { missing: "krb5kdc" });
+        let e = lab_error(Scenario::KerberosMissingSpn, missing());
+        let RunError::Usage(m) = e else {
+            panic!("{e:?}")
+        };
+        assert!(
+            m.starts_with("the lab scenario kerberos-missing-spn needs the lab's own Kerberos KDC: MIT krb5-kdc is not installed (apt install krb5-kdc krb5-admin-server)"),
+            "{m}"
+        );
+        let e = lab_error(Scenario::Healthy, missing());
+        assert!(
+            matches!(&e, RunError::Usage(m) if m.starts_with("--lab --auth kerberos needs")),
+            "{e:?}"
+        );
+        let e = lab_error(Scenario::Healthy, LabError::Kdc(KdcError::Spec("x".into())));
+        assert!(matches!(e, RunError::Internal(_)), "{e:?}");
+    }
 }

@@ -25,6 +25,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::LabError;
 use crate::directory::{Directory, PoolId};
 use crate::dns::{self, DnsServer, ZoneInput};
+use crate::kdc::{KdcSpec, MitKdc};
 use crate::listener::{ListenerLimits, SipListener};
 use crate::pki::{Defect, Pki};
 use crate::scenario::Scenario;
@@ -49,8 +50,12 @@ pub struct LabConfig {
     /// Where the root CA is kept (created if absent); `None`: a fresh root in a temporary
     /// directory removed at shutdown.
     pub state_dir: Option<PathBuf>,
-    /// Kerberos for the SIP roles (a keytab for a real KDC).
+    /// Kerberos for the SIP roles (a keytab for an external KDC).
     pub kerberos: Option<KerberosConfig>,
+    /// Start the lab's own MIT KDC ([`MitKdc`], realm `CONTOSO.TEST` on the bind address's
+    /// loopback, with the lab's users and the `sip/` principals of the Director and pools)
+    /// and give the SIP roles its keytab. Exclusive with [`LabConfig::kerberos`].
+    pub mit_kdc: bool,
     /// The address every listener binds and every name resolves to; must be a loopback address
     /// (the lab prints its users' passwords).
     pub bind: IpAddr,
@@ -71,6 +76,7 @@ impl LabConfig {
             scenario,
             state_dir: None,
             kerberos: None,
+            mit_kdc: false,
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             limits: ListenerLimits::default(),
             seed: None,
@@ -141,6 +147,13 @@ pub struct LabInfo {
     /// `HOST:PORT:ADDR` pins (`sfb discover --resolve`): the web names on their well-known
     /// ports (443, 80) to the lab's ephemeral listeners, and the WebTicket service.
     pub resolve: Vec<String>,
+    /// The Kerberos realm the SIP roles accept tickets of, when Kerberos is configured
+    /// (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kerberos_realm: Option<String>,
+    /// The lab's own KDC, `127.0.0.1:PORT` (TCP and UDP), when it runs one (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kdc: Option<String>,
 }
 
 /// A running lab. Stop it with [`RunningLab::shutdown`].
@@ -153,6 +166,7 @@ pub struct RunningLab {
     _web_ticket: TestService,
     temp_dir: Option<PathBuf>,
     pki: Pki,
+    kdc: Option<MitKdc>,
 }
 
 /// The lab.
@@ -214,6 +228,27 @@ impl Lab {
         let seed = config.seed.unwrap_or_else(os_seed);
         let directory = Directory::contoso();
         let pki = Pki::new(config.state_dir.as_deref(), now)?;
+        // The KDC first: the SIP roles read its keytab.
+        let kdc = if config.mit_kdc {
+            if config.kerberos.is_some() {
+                return Err(LabError::Config(
+                    "mit_kdc and kerberos (an external keytab) are exclusive",
+                ));
+            }
+            let mut fqdns = vec![DIRECTOR_FQDN];
+            fqdns.extend(POOL_FQDNS);
+            let spec = KdcSpec::lab(&directory, &fqdns);
+            let kdc = tokio::task::spawn_blocking(move || MitKdc::start(&spec))
+                .await
+                .map_err(|_| LabError::Internal("the KDC start-up task failed"))??;
+            Some(kdc)
+        } else {
+            None
+        };
+        let kerberos = match &kdc {
+            Some(k) => Some(k.kerberos_config()),
+            None => config.kerberos.clone(),
+        };
         let defect = defect(scenario);
 
         // Bind (or reserve a dead port for) every SIP role first: the topology needs the ports.
@@ -287,7 +322,7 @@ impl Lab {
                 topology: topology.clone(),
                 directory: directory.clone(),
                 scenario,
-                kerberos: config.kerberos.clone(),
+                kerberos: kerberos.clone(),
             },
             seed,
         )?;
@@ -429,6 +464,8 @@ impl Lab {
             autodiscover_http: web.http,
             web_ticket_url: web_ticket.url.clone(),
             resolve,
+            kerberos_realm: kerberos.map(|k| k.realm),
+            kdc: kdc.as_ref().map(|k| k.addr().to_string()),
         };
         tracing::info!(scenario = %scenario, dns = %info.dns, "lab started");
         Ok(RunningLab {
@@ -439,6 +476,7 @@ impl Lab {
             _web_ticket: web_ticket,
             temp_dir,
             pki,
+            kdc,
         })
     }
 }
@@ -454,6 +492,11 @@ impl RunningLab {
         &self.pki
     }
 
+    /// The lab's own MIT KDC, when [`LabConfig::mit_kdc`] started one.
+    pub fn kdc(&self) -> Option<&MitKdc> {
+        self.kdc.as_ref()
+    }
+
     /// The published address of a role (`edge`, `director`, `pool01`, `pool02`).
     pub fn role_addr(&self, role: &str) -> Option<SocketAddr> {
         self.info
@@ -464,7 +507,7 @@ impl RunningLab {
     }
 
     /// Stops DNS, autodiscover and the SIP listeners (their connections too) and removes the
-    /// temporary directory, if the lab made one. The WebTicket service (sfb-certprov's test
+    /// temporary directory, if the lab made one, and the lab's KDC if it runs one. The WebTicket service (sfb-certprov's test
     /// service has no stop) ends with the tokio runtime.
     pub async fn shutdown(self) {
         for l in self.sip {
@@ -472,6 +515,10 @@ impl RunningLab {
         }
         self.web.shutdown().await;
         self.dns.shutdown().await;
+        if let Some(kdc) = self.kdc {
+            // Kills krb5kdc and waits for it: off the async threads.
+            let _ = tokio::task::spawn_blocking(move || drop(kdc)).await;
+        }
         if let Some(d) = &self.temp_dir {
             remove_dir(d);
         }

@@ -14,10 +14,13 @@
 //!   and the SIP-level faults;
 //! - the tokio side starts it all: [`lab`] ([`Lab::start`], [`RunningLab`], [`LabInfo`]),
 //!   [`pki`] (root, intermediate, role certificates and their defects), [`dns`] (the zone),
-//!   [`web`] (autodiscover, the WebTicket service), [`listener`] (TLS listeners with limits).
+//!   [`web`] (autodiscover, the WebTicket service), [`listener`] (TLS listeners with limits);
+//! - [`kdc`]: a throw-away MIT KDC ([`kdc::MitKdc`]) the lab starts when asked
+//!   ([`LabConfig::mit_kdc`]), and tests use directly.
 
 pub mod directory;
 pub mod dns;
+pub mod kdc;
 pub mod lab;
 pub mod listener;
 pub mod pki;
@@ -58,6 +61,12 @@ pub enum LabError {
         /// The error.
         source: std::io::Error,
     },
+    /// The lab's MIT KDC could not start.
+    #[error("kdc: {0}")]
+    Kdc(#[from] kdc::KdcError),
+    /// The configuration asks for two Kerberos sources at once.
+    #[error("config: {0}")]
+    Config(&'static str),
     /// A bug in the lab.
     #[error("internal error: {0}")]
     Internal(&'static str),

@@ -81,6 +81,14 @@ impl Default for Scenario {
     }
 }
 
+impl Scenario {
+    /// Whether the scenario is about Kerberos (it means something only with a KDC: the lab
+    /// starts its own when [`crate::LabConfig::mit_kdc`] is set).
+    pub fn needs_kerberos(self) -> bool {
+        matches!(self, Self::KerberosClockSkew | Self::KerberosMissingSpn)
+    }
+}
+
 impl fmt::Display for Scenario {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -1,5 +1,5 @@
-//! Kerberos sign-in against the lab's registrars with a real MIT KDC (`scripts/kdc-up.sh`):
-//! the lab reads a keytab exported from the KDC for `sip/<registrar fqdn>`, the client gets a
+//! Kerberos sign-in against the lab's registrars with a real MIT KDC ([`sfb_lab::kdc::MitKdc`]):
+//! the lab reads the KDC's keytab for `sip/<registrar fqdn>`, the client gets a
 //! real ticket through sfb-auth's driver. Two REGISTER transactions, a signed 200 OK; the
 //! clock-skew scenario refuses the AP-REQ with 1013; the missing-SPN scenario's offer names a
 //! principal the KDC does not have. Fails (not skips) without the KDC when
@@ -8,108 +8,44 @@
 
 mod sip_support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-
 use sfb_auth::kerberos::{ClientConfig, KerberosClient, KerberosContext, Output, driver};
 use sfb_auth::sipae::{MessageFields, ResponseAuth, Scheme, SecurityAssociation};
 use sfb_lab::directory::{Directory, PoolId};
+use sfb_lab::kdc::{KdcError, KdcSpec, LAB_REALM, MitKdc};
 use sfb_lab::scenario::Scenario;
-use sfb_lab::sip::{KerberosConfig, Role, SipConfig, SipLab};
+use sfb_lab::sip::{Role, SipConfig, SipLab};
 use sip_support::*;
 
-const REALM: &str = "CONTOSO.TEST";
+const REALM: &str = LAB_REALM;
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-struct Kdc {
-    dir: PathBuf,
-    port: u16,
-}
-
-impl Drop for Kdc {
-    fn drop(&mut self) {
-        let _ = Command::new("bash")
-            .arg(repo_root().join("scripts/kdc-down.sh"))
-            .arg(&self.dir)
-            .status();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn start_kdc() -> Option<Kdc> {
-    let have = |b: &str| {
-        ["/usr/sbin", "/usr/bin", "/sbin"]
-            .iter()
-            .any(|d| Path::new(d).join(b).exists())
-    };
-    for bin in ["krb5kdc", "kdb5_util", "kadmin.local"] {
-        if !have(bin) {
-            if std::env::var("SFB_REQUIRE_PEERS").as_deref() == Ok("1") {
-                panic!("required test peer missing: {bin} (SFB_REQUIRE_PEERS=1)");
-            }
+/// A KDC with alice (`Passw0rd`) and this file's registrars' principals in its keytab; `None`
+/// (a loud skip) when MIT krb5-kdc is not installed, unless `SFB_REQUIRE_PEERS=1`.
+fn start_kdc() -> Option<MitKdc> {
+    let spec = KdcSpec::new(REALM)
+        .user("alice", "Passw0rd")
+        .service("sip/pool0.contoso.test")
+        .service("sip/director.contoso.test");
+    match MitKdc::start(&spec) {
+        Ok(kdc) => Some(kdc),
+        Err(e @ KdcError::NotInstalled { .. })
+            if std::env::var("SFB_REQUIRE_PEERS").as_deref() != Ok("1") =>
+        {
             eprintln!(
-                "\n!!!!! SKIPPED: test peer missing: {bin} (set SFB_REQUIRE_PEERS=1 to make this fail) !!!!!\n"
+                "\n!!!!! SKIPPED: test peer missing: {e} (set SFB_REQUIRE_PEERS=1 to make this fail) !!!!!\n"
             );
-            return None;
+            None
         }
+        Err(e) => panic!("the MIT KDC did not start (SFB_REQUIRE_PEERS=1 needs it): {e}"),
     }
-    let dir = std::env::temp_dir().join(format!("sfb-lab-krb-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let out = Command::new("bash")
-        .arg(repo_root().join("scripts/kdc-up.sh"))
-        .arg(&dir)
-        .arg(port.to_string())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "kdc-up.sh: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let kdc = Kdc { dir, port };
-    // The registrars' service principals, exported to the lab's keytab.
-    for q in [
-        "addprinc -randkey sip/pool0.contoso.test",
-        "addprinc -randkey sip/director.contoso.test",
-        "ktadd -k LAB -norandkey sip/pool0.contoso.test sip/director.contoso.test",
-    ] {
-        let q = q.replace("LAB", &kdc.dir.join("lab.keytab").display().to_string());
-        let out = Command::new("/usr/sbin/kadmin.local")
-            .arg("-q")
-            .arg(&q)
-            .env("KRB5_CONFIG", kdc.dir.join("krb5.conf"))
-            .env("KRB5_KDC_PROFILE", kdc.dir.join("kdc.conf"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{q}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Some(kdc)
 }
 
-fn kerberos_lab(kdc: &Kdc, scenario: Scenario) -> SipLab {
+fn kerberos_lab(kdc: &MitKdc, scenario: Scenario) -> SipLab {
     SipLab::with_seed(
         SipConfig {
             topology: topology(),
             directory: Directory::contoso(),
             scenario,
-            kerberos: Some(KerberosConfig {
-                keytab: kdc.dir.join("lab.keytab"),
-                realm: REALM.into(),
-            }),
+            kerberos: Some(kdc.kerberos_config()),
         },
         7,
     )
@@ -119,7 +55,7 @@ fn kerberos_lab(kdc: &Kdc, scenario: Scenario) -> SipLab {
 /// First REGISTER, then the Kerberos REGISTER (AP-REQ, signed: version 4); returns the offer's
 /// targetname and the answer.
 fn kerberos_sign_in(
-    kdc: &Kdc,
+    kdc: &MitKdc,
     c: &mut Client,
 ) -> Result<(String, sfb_sip_codec::OwnedMessage), sfb_auth::kerberos::KerberosError> {
     // The KDC issues tickets at the real time: the lab is given the real time too.
@@ -137,7 +73,7 @@ fn kerberos_sign_in(
     let config = ClientConfig {
         spn: offer.targetname.clone(),
         realm: REALM.into(),
-        kdcs: vec![format!("127.0.0.1:{}", kdc.port).parse().unwrap()],
+        kdcs: vec![kdc.kdc_address()],
     };
     let Output::AcquireKerberosToken(req) = KerberosClient::new(config.clone())?.start();
     let token = driver::acquire_token(&req, "alice", "Passw0rd")?;

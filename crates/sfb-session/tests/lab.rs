@@ -2,10 +2,10 @@
 //! starts its own lab (DNS, PKI, Edge, Director, home pools) and asserts on the trace (the SIP
 //! evidence per registrar, the facts, the step records), never on printed text.
 //!
-//! The Kerberos tests start a real MIT KDC (`scripts/kdc-up.sh`), add the lab's registrar
-//! principals (`sip/dir01.contoso.test`, `sip/pool01.contoso.test`), export them to a keytab
-//! the lab reads, and give alice the lab's password. Without the KDC binaries they skip
-//! loudly, and FAIL when `SFB_REQUIRE_PEERS=1`.
+//! The Kerberos tests start the lab with its own real MIT KDC (`LabConfig::mit_kdc`,
+//! `sfb_lab::kdc::MitKdc`: the lab's users with their passwords, the registrars' `sip/`
+//! principals in the keytab the lab reads). Without the KDC binaries they skip loudly, and
+//! FAIL when `SFB_REQUIRE_PEERS=1`.
 //!
 //! Run: `SFB_REQUIRE_PEERS=1 cargo test -p sfb-session --test lab`.
 #![allow(
@@ -14,8 +14,6 @@
 )]
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use rustls_pki_types::CertificateDer;
@@ -23,7 +21,6 @@ use rustls_pki_types::pem::PemObject as _;
 use sfb_auth::kerberos::KdcAddress;
 use sfb_discovery::{DiscoveryConfig, ManualServer, SipDomain};
 use sfb_lab::lab::{DIRECTOR_FQDN, EDGE_FQDN, POOL_FQDNS};
-use sfb_lab::sip::KerberosConfig;
 use sfb_lab::{Lab, LabConfig, RunningLab, Scenario};
 use sfb_session::{SchemeChoice, SignInReport, SignInRequest, TlsSettings, sign_in};
 use sfb_trace::{AuthProtocol, Direction, EvidenceKind, FactEvidence, SignInTrace, Status, Step};
@@ -55,16 +52,16 @@ impl Login {
         }
     }
 
-    fn kerberos(kdc: &Kdc) -> Self {
+    /// Kerberos only, with the lab's KDC and realm.
+    fn kerberos(lab: &RunningLab) -> Self {
+        let kdc = lab.kdc().expect("the lab runs its KDC");
+        assert_eq!(kdc.realm(), REALM);
         Self {
             server: None,
             auth: true,
             scheme: SchemeChoice::Kerberos,
-            realm: Some(REALM.into()),
-            kdcs: vec![KdcAddress {
-                host: "127.0.0.1".into(),
-                port: kdc.port,
-            }],
+            realm: Some(kdc.realm().to_owned()),
+            kdcs: vec![kdc.kdc_address()],
         }
     }
 }
@@ -116,12 +113,33 @@ async fn sign_in_alice_from(lab: &RunningLab, login: Login, external: bool) -> S
     sign_in(req).await
 }
 
-/// Starts a lab for `scenario` (with Kerberos keys when `kerberos`).
-async fn start_lab(scenario: Scenario, kerberos: Option<KerberosConfig>) -> RunningLab {
+/// Starts a lab for `scenario`.
+async fn start_lab(scenario: Scenario) -> RunningLab {
     let mut config = LabConfig::new(scenario);
-    config.kerberos = kerberos;
     config.seed = Some(11);
     Lab::start(config).await.expect("the lab starts")
+}
+
+/// Starts a lab for `scenario` with its own MIT KDC. `None` (a loud skip) when the MIT
+/// binaries are missing, unless `SFB_REQUIRE_PEERS=1`.
+async fn start_kerberos_lab(scenario: Scenario) -> Option<RunningLab> {
+    if let Err(e) = sfb_lab::kdc::check_installed() {
+        if std::env::var("SFB_REQUIRE_PEERS").as_deref() == Ok("1") {
+            panic!("required test peer missing: {e} (SFB_REQUIRE_PEERS=1)");
+        }
+        eprintln!(
+            "\n!!!!! SKIPPED: test peer missing: {e} (set SFB_REQUIRE_PEERS=1 to make this fail) !!!!!\n"
+        );
+        return None;
+    }
+    let mut config = LabConfig::new(scenario);
+    config.mit_kdc = true;
+    config.seed = Some(11);
+    Some(
+        Lab::start(config)
+            .await
+            .expect("the lab starts with its KDC"),
+    )
 }
 
 /// `HOST:PORT` of a lab role by its FQDN (the name its certificate carries).
@@ -310,7 +328,7 @@ fn assert_settings_ok(trace: &SignInTrace) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ntlm_through_the_director_is_redirected_to_the_home_pool() {
-    let lab = start_lab(Scenario::Healthy, None).await;
+    let lab = start_lab(Scenario::Healthy).await;
     let director = lab.role_addr("director").unwrap();
     let pool = lab.role_addr("pool01").unwrap();
     let report = sign_in_alice(&lab, Login::ntlm()).await;
@@ -359,7 +377,7 @@ async fn ntlm_through_the_director_is_redirected_to_the_home_pool() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ntlm_directly_at_the_home_pool_is_not_redirected() {
-    let lab = start_lab(Scenario::Healthy, None).await;
+    let lab = start_lab(Scenario::Healthy).await;
     let pool = lab.role_addr("pool01").unwrap();
     let mut login = Login::ntlm();
     login.server = Some(server_of(&lab, "pool01", POOL_FQDNS[0]));
@@ -489,7 +507,7 @@ fn assert_remote_sign_in(lab: &RunningLab, report: &SignInReport) {
 /// `--server` at the Edge with `--external` (the client's "external server name").
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ntlm_through_the_access_edge_as_a_remote_user() {
-    let lab = start_lab(Scenario::Healthy, None).await;
+    let lab = start_lab(Scenario::Healthy).await;
     // The desktop client's policy: at an Edge, NTLM only.
     let report = sign_in_through_the_edge(&lab, SchemeChoice::Auto).await;
     assert_remote_sign_in(&lab, &report);
@@ -517,7 +535,7 @@ async fn a_remote_user_discovers_the_edge_and_stays_on_it() {
 /// to the Contact itself (the lab's pools are reachable on loopback).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_manual_server_is_an_edge_only_when_told() {
-    let lab = start_lab(Scenario::Healthy, None).await;
+    let lab = start_lab(Scenario::Healthy).await;
     let edge = lab.role_addr("edge").unwrap();
     let pool = lab.role_addr("pool01").unwrap();
     let mut login = Login::ntlm();
@@ -538,7 +556,7 @@ async fn a_manual_server_is_an_edge_only_when_told() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_auth_stops_after_the_first_401() {
-    let lab = start_lab(Scenario::Healthy, None).await;
+    let lab = start_lab(Scenario::Healthy).await;
     let director = lab.role_addr("director").unwrap();
     let mut login = Login::ntlm();
     login.auth = false;
@@ -587,128 +605,14 @@ fn diagnosis(trace: &SignInTrace, step: Step) -> (Status, String) {
         .unwrap_or((Status::Skipped, String::new()))
 }
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A throw-away MIT KDC (stopped and removed on drop).
-struct Kdc {
-    dir: PathBuf,
-    port: u16,
-}
-
-impl Drop for Kdc {
-    fn drop(&mut self) {
-        let _ = Command::new("bash")
-            .arg(repo_root().join("scripts/kdc-down.sh"))
-            .arg(&self.dir)
-            .status();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-impl Kdc {
-    fn keytab(&self) -> PathBuf {
-        self.dir.join("lab.keytab")
-    }
-
-    fn kadmin(&self, query: &str) {
-        let out = Command::new("/usr/sbin/kadmin.local")
-            .arg("-q")
-            .arg(query)
-            .env("KRB5_CONFIG", self.dir.join("krb5.conf"))
-            .env("KRB5_KDC_PROFILE", self.dir.join("kdc.conf"))
-            .stdin(Stdio::null())
-            .output()
-            .expect("kadmin.local runs");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success() && !err.contains("error"),
-            "{query}: {err}"
-        );
-    }
-
-    fn lab_config(&self) -> KerberosConfig {
-        KerberosConfig {
-            keytab: self.keytab(),
-            realm: REALM.into(),
-        }
-    }
-}
-
-/// Starts a KDC named after `test`, with the lab's registrar principals in `lab.keytab` and
-/// alice's password set to the lab's. `None` (a loud skip) when the binaries are missing,
-/// unless `SFB_REQUIRE_PEERS=1`.
-fn start_kdc(test: &str, alice_password: &str) -> Option<Kdc> {
-    let have = |b: &str| {
-        ["/usr/sbin", "/usr/bin", "/sbin"]
-            .iter()
-            .any(|d| Path::new(d).join(b).exists())
-    };
-    for bin in ["krb5kdc", "kdb5_util", "kadmin.local"] {
-        if !have(bin) {
-            if std::env::var("SFB_REQUIRE_PEERS").as_deref() == Ok("1") {
-                panic!("required test peer missing: {bin} (SFB_REQUIRE_PEERS=1)");
-            }
-            eprintln!(
-                "\n!!!!! SKIPPED: test peer missing: {bin} (set SFB_REQUIRE_PEERS=1 to make this fail) !!!!!\n"
-            );
-            return None;
-        }
-    }
-    let dir = std::env::temp_dir().join(format!("sfb-session-lab-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let out = Command::new("bash")
-        .arg(repo_root().join("scripts/kdc-up.sh"))
-        .arg(&dir)
-        .arg(port.to_string())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let kdc = Kdc { dir, port };
-    assert!(
-        out.status.success(),
-        "kdc-up.sh: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // The KDC must answer (kdc-up.sh waits for the port, but does not fail when it never opens).
-    assert!(
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
-        "the KDC does not listen on {port}"
-    );
-    let keytab = kdc.keytab().display().to_string();
-    kdc.kadmin(&format!("addprinc -randkey sip/{DIRECTOR_FQDN}"));
-    kdc.kadmin(&format!("addprinc -randkey sip/{}", POOL_FQDNS[0]));
-    kdc.kadmin(&format!(
-        "ktadd -k {keytab} -norandkey sip/{DIRECTOR_FQDN} sip/{}",
-        POOL_FQDNS[0]
-    ));
-    kdc.kadmin(&format!("cpw -pw {alice_password} alice"));
-    Some(kdc)
-}
-
-/// The lab's password for alice (without starting a lab).
-fn alice_password() -> String {
-    sfb_lab::directory::Directory::contoso().users[0]
-        .password
-        .clone()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kerberos_with_a_real_kdc_through_the_director() {
-    let Some(kdc) = start_kdc("healthy", &alice_password()) else {
+    let Some(lab) = start_kerberos_lab(Scenario::Healthy).await else {
         return;
     };
-    let lab = start_lab(Scenario::Healthy, Some(kdc.lab_config())).await;
     let director = lab.role_addr("director").unwrap();
     let pool = lab.role_addr("pool01").unwrap();
-    let report = sign_in_alice(&lab, Login::kerberos(&kdc)).await;
+    let report = sign_in_alice(&lab, Login::kerberos(&lab)).await;
     let t = &report.trace;
     assert!(report.error.is_none(), "{:?}", report.error);
     // The diagnosis of a healthy Kerberos sign-in: every step passes.
@@ -777,7 +681,7 @@ async fn kerberos_with_a_real_kdc_through_the_director() {
 
     // The same lab through the Access Edge: the hop behind it offers NTLM only (--no-auth:
     // the first 401 is all we need).
-    let mut login = Login::kerberos(&kdc);
+    let mut login = Login::kerberos(&lab);
     login.auth = false;
     login.server = Some(server_of(&lab, "edge", EDGE_FQDN));
     let report = sign_in_alice(&lab, login).await;
@@ -795,12 +699,11 @@ async fn kerberos_with_a_real_kdc_through_the_director() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kerberos_missing_spn_fails_with_the_kdc_error() {
-    let Some(kdc) = start_kdc("missing-spn", &alice_password()) else {
+    let Some(lab) = start_kerberos_lab(Scenario::KerberosMissingSpn).await else {
         return;
     };
-    let lab = start_lab(Scenario::KerberosMissingSpn, Some(kdc.lab_config())).await;
     let pool = lab.role_addr("pool01").unwrap();
-    let mut login = Login::kerberos(&kdc);
+    let mut login = Login::kerberos(&lab);
     login.server = Some(server_of(&lab, "pool01", POOL_FQDNS[0]));
     let report = sign_in_alice(&lab, login).await;
     let t = &report.trace;
@@ -828,9 +731,11 @@ async fn kerberos_missing_spn_fails_with_the_kdc_error() {
     lab.shutdown().await;
 
     // With the desktop client's policy the same lab falls back to NTLM and signs in.
-    let lab = start_lab(Scenario::KerberosMissingSpn, Some(kdc.lab_config())).await;
+    let Some(lab) = start_kerberos_lab(Scenario::KerberosMissingSpn).await else {
+        return;
+    };
     let pool = lab.role_addr("pool01").unwrap();
-    let mut login = Login::kerberos(&kdc);
+    let mut login = Login::kerberos(&lab);
     login.scheme = SchemeChoice::Auto;
     login.server = Some(server_of(&lab, "pool01", POOL_FQDNS[0]));
     let report = sign_in_alice(&lab, login).await;
@@ -856,12 +761,11 @@ async fn kerberos_missing_spn_fails_with_the_kdc_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kerberos_clock_skew_is_refused_with_1013() {
-    let Some(kdc) = start_kdc("clock-skew", &alice_password()) else {
+    let Some(lab) = start_kerberos_lab(Scenario::KerberosClockSkew).await else {
         return;
     };
-    let lab = start_lab(Scenario::KerberosClockSkew, Some(kdc.lab_config())).await;
     let pool = lab.role_addr("pool01").unwrap();
-    let mut login = Login::kerberos(&kdc);
+    let mut login = Login::kerberos(&lab);
     login.server = Some(server_of(&lab, "pool01", POOL_FQDNS[0]));
     let report = sign_in_alice(&lab, login).await;
     let t = &report.trace;
