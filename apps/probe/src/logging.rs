@@ -44,13 +44,28 @@ pub fn caps() -> Targets {
     )
 }
 
+/// The levels without `RUST_LOG`: `-v` for ours; the capped dependency targets are silent
+/// below `-vv` (what they report, e.g. sspi's KRB-ERROR on a missing SPN, is in the report
+/// already, as evidence), and at their cap from `-vv` on.
+pub fn default_filter(verbosity: u8) -> EnvFilter {
+    let mut filter = EnvFilter::default().add_directive(level_for(verbosity).into());
+    if verbosity < 2 {
+        for target in CAPPED_TARGETS {
+            if let Ok(d) = format!("{target}=off").parse() {
+                filter = filter.add_directive(d);
+            }
+        }
+    }
+    filter
+}
+
 /// Installs the subscriber (stderr, no ANSI unless `color`). `RUST_LOG`, when set, chooses the
 /// levels; otherwise `-v` does. Safe to call once; a second call is ignored.
 pub fn init(verbosity: u8, color: bool) {
     let env = std::env::var("RUST_LOG")
         .ok()
         .and_then(|v| EnvFilter::try_new(v).ok())
-        .unwrap_or_else(|| EnvFilter::default().add_directive(level_for(verbosity).into()));
+        .unwrap_or_else(|| default_filter(verbosity));
     let layer = fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(color)

@@ -152,3 +152,32 @@ fn no_verbosity_prints_the_password() {
         assert!(!text(stream).contains(CANARY_PASSWORD));
     }
 }
+
+/// A helpdesk run prints the report, not the dependencies' logs: sspi reports a missing SPN
+/// as an ERROR line, which the report already carries as evidence; `-vv` shows it (capped).
+#[test]
+fn dependency_logs_are_silent_below_vv() {
+    if sfb_lab::kdc::check_installed().is_err()
+        && std::env::var("SFB_REQUIRE_PEERS").as_deref() != Ok("1")
+    {
+        eprintln!(
+            "\n!!!!! SKIPPED: MIT krb5-kdc missing (set SFB_REQUIRE_PEERS=1 to make this fail) !!!!!\n"
+        );
+        return;
+    }
+    let args = ["--lab", "--scenario", "kerberos-missing-spn"];
+    let quiet = probe(&args);
+    assert_eq!(quiet.status.code(), Some(0), "{}", text(&quiet.stderr));
+    assert!(text(&quiet.stdout).contains("auth.kerberos_fell_back_to_ntlm"));
+    assert!(
+        !text(&quiet.stderr).contains("sspi"),
+        "{}",
+        text(&quiet.stderr)
+    );
+    let verbose = probe(&[&args[..], &["-vv"]].concat());
+    assert!(
+        text(&verbose.stderr).contains("sspi"),
+        "{}",
+        text(&verbose.stderr)
+    );
+}
