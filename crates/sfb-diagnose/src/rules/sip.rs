@@ -848,6 +848,18 @@ fn routed_unreachable<'c>(ctx: &'c Ctx<'_>) -> Option<(&'c Sip, &'c Sip)> {
         .then_some((req, resp))
 }
 
+/// `host:port` for a SIP peer (`ip:port`), from the TCP connection made to it; else the peer.
+fn peer_name(ctx: &Ctx<'_>, peer: &str) -> String {
+    ctx.tcp
+        .iter()
+        .map(|(_, t)| t)
+        .find(|t| std::net::SocketAddr::new(t.address, t.port).to_string() == peer)
+        .map_or_else(
+            || peer.to_owned(),
+            |t| format!("{}:{}", clip(&t.host), t.port),
+        )
+}
+
 fn redirection(ctx: &Ctx<'_>, outcome: Outcome) -> Vec<StepVerdict> {
     let redirects: Vec<&Sip> = ctx
         .sip
@@ -937,7 +949,7 @@ fn redirection(ctx: &Ctx<'_>, outcome: Outcome) -> Vec<StepVerdict> {
             Status::Fail,
             format!(
                 "{by} redirected to the home pool {to}; the client stayed on the Access Edge ({}) as a remote client does, and the home pool could not be reached behind it: {} ({}).",
-                req.peer,
+                peer_name(ctx, &req.peer),
                 resp.status_words(),
                 diag_words(resp)
             ),
