@@ -63,8 +63,9 @@ pub mod fuzzing {
         let _ = crate::survey::parse_reply(data);
     }
 
-    /// Feeds hostile server bytes to a connected sign-in machine (NTLM), in chunks cut where
-    /// `data` says, then lets time run out; the machine must end with an outcome, never panic.
+    /// Feeds hostile server bytes to a connected sign-in machine (NTLM; at an Access Edge when
+    /// the first byte is odd), in chunks cut where `data` says, then lets time run out; the
+    /// machine must end with an outcome, never panic.
     pub fn signin_input(data: &[u8]) {
         use crate::signin::{AuthMode, Endpoint, Output, SignIn, SignInConfig};
         use std::time::{Duration, Instant, SystemTime};
@@ -81,7 +82,12 @@ pub mod fuzzing {
         let cfg = SignInConfig::new("sip:u@d.test", auth, "W", (t0, SystemTime::UNIX_EPOCH));
         let Ok(mut m) = SignIn::new(
             cfg,
-            vec![Endpoint::tls("d.test", 5061, "fuzz")],
+            // An odd first byte makes it an Access Edge: a 301 is then followed on the same
+            // connection, routed.
+            vec![
+                Endpoint::tls("d.test", 5061, "fuzz")
+                    .with_edge(data.first().is_some_and(|b| b & 1 == 1)),
+            ],
             Box::new(|b: &mut [u8]| b.fill(3)),
         ) else {
             return;
