@@ -1,7 +1,8 @@
 //! The sans-IO sign-in machine against a scripted registrar (sfb-auth's server halves over
 //! real SIP text) with a fake clock: NTLM in three transactions, settings with piggybacked
 //! bodies, BENOTIFY, --no-auth, signatures wrong and missing, 301 (several Contacts, loop),
-//! timeouts, retries, re-REGISTER and un-REGISTER, Kerberos fallback and, with a real MIT KDC,
+//! timeouts, retries, re-REGISTER and un-REGISTER, a 301 relayed by an Access Edge (followed on
+//! the same connection, routed), Kerberos fallback and, with a real MIT KDC,
 //! Kerberos in two transactions.
 
 mod support;
@@ -25,6 +26,16 @@ use sfb_trace::{Direction, Status, Step};
 use support::registrar::{Behaviour, DOMAIN, PASSWORD, Registrar, USER, xorshift};
 
 const URI: &str = "sip:alice@contoso.test";
+
+/// The host of a request's `Route` header, if it has one.
+fn route_host(bytes: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let head = text.split("\r\n\r\n").next()?;
+    let route = head
+        .split("\r\n")
+        .find_map(|l| l.strip_prefix("Route: <sip:"))?;
+    Some(route.split([':', ';', '>']).next()?.to_owned())
+}
 
 fn creds(password: &str, policy: SchemePolicy) -> AuthMode {
     AuthMode::Credentials {
@@ -57,13 +68,23 @@ struct Run {
 
 impl Run {
     fn new(auth: AuthMode, b: Behaviour, stay: bool) -> Self {
+        Self::at(
+            auth,
+            b,
+            stay,
+            Endpoint::tls("pool1.contoso.test", 5061, "test"),
+        )
+    }
+
+    /// A run whose first (and only) candidate is `first`, played by a registrar with `b`.
+    fn at(auth: AuthMode, b: Behaviour, stay: bool, first: Endpoint) -> Self {
         let t0 = Instant::now();
         let mut cfg = SignInConfig::new(URI, auth, "WS01", (t0, wall()));
         cfg.stay = stay;
-        let first = Endpoint::tls("pool1.contoso.test", 5061, "test");
+        let host = first.host.clone();
         let m = SignIn::new(cfg, vec![first], xorshift(99)).unwrap();
         let mut regs = HashMap::new();
-        regs.insert("pool1.contoso.test".to_owned(), Registrar::new(b));
+        regs.insert(host, Registrar::new(b));
         Self {
             m,
             regs,
@@ -104,7 +125,11 @@ impl Run {
                         self.keepalives += 1;
                         continue;
                     }
-                    let host = self.current.clone().unwrap();
+                    // An Access Edge relays a request to the registrar its Route names.
+                    let host = route_host(&bytes)
+                        .filter(|h| self.regs.contains_key(h))
+                        .or_else(|| self.current.clone())
+                        .unwrap();
                     let back = self.reg(&host).push(&bytes);
                     if !back.is_empty() {
                         // Arrives in two pieces, as TLS records may cut it.
@@ -427,6 +452,84 @@ fn redirect_with_several_contacts_by_q() {
     );
     // A fresh handshake at the home pool: 3 REGISTERs at the Director, then 3 + settings.
     assert_eq!(r.regs["pool1.contoso.test"].received.len(), 3);
+}
+
+/// An Access Edge relaying a Director's 301 (the scripted Edge hands each request to the
+/// registrar its `Route` names): the client stays on the one connection, starts a fresh
+/// handshake routed to the home pool, and the desktop policy at an Edge is the external one.
+fn at_the_edge(pool: Behaviour) -> Run {
+    let edge = Endpoint::tls("sip.contoso.test", 443, "test").with_edge(true);
+    let director = Behaviour {
+        fqdn: "dir.contoso.test".into(),
+        redirect: Some("<sip:pool2.contoso.test;transport=tls>".into()),
+        ..Behaviour::default()
+    };
+    let mut r = Run::at(
+        creds(PASSWORD, SchemePolicy::Auto(Network::Internal)),
+        director,
+        false,
+        edge,
+    );
+    r.regs
+        .insert("pool2.contoso.test".into(), Registrar::new(pool));
+    r.pump();
+    r
+}
+
+#[test]
+fn at_an_access_edge_a_redirect_is_followed_on_the_same_connection() {
+    let r = at_the_edge(Behaviour {
+        fqdn: "pool2.contoso.test".into(),
+        ..Behaviour::default()
+    });
+    assert_eq!(r.outcome(), Some(&Outcome::SignedIn), "{:#?}", r.events);
+    assert_eq!(r.connects.len(), 1, "no second connection");
+    assert!(r.fact("scheme_selection")["reason"].contains("external policy"));
+    let reg = r.fact("registered");
+    assert_eq!(reg["registrar"], "pool2.contoso.test:5061");
+    assert_eq!(reg["via_edge"], "sip.contoso.test:443");
+    assert_eq!(reg["register_transactions"], "3");
+    assert_eq!(
+        r.step_status(Step::Redirection),
+        Some((Status::Pass, "redirect.followed"))
+    );
+    // Three REGISTERs reached the Director without a Route; everything after the 301 (three
+    // REGISTERs, the settings, the un-REGISTER) reached the pool with one.
+    let director = &r.regs["sip.contoso.test"].received;
+    assert_eq!(director.len(), 3);
+    assert!(director.iter().all(|m| !m.contains("\r\nRoute:")));
+    let pool = &r.regs["pool2.contoso.test"].received;
+    assert!(pool.len() > 3 + 5, "{pool:#?}");
+    for m in pool {
+        assert!(
+            m.contains("\r\nRoute: <sip:pool2.contoso.test:5061;transport=tls;lr>\r\n"),
+            "{m}"
+        );
+    }
+}
+
+#[test]
+fn at_an_access_edge_an_unreachable_redirect_target_fails_the_redirection() {
+    let r = at_the_edge(Behaviour {
+        fqdn: "pool2.contoso.test".into(),
+        next_hop_down: true,
+        ..Behaviour::default()
+    });
+    let Some(Outcome::Failed {
+        step,
+        cause,
+        sentence,
+    }) = r.outcome()
+    else {
+        panic!("{:#?}", r.events)
+    };
+    assert_eq!(
+        (*step, *cause),
+        (Step::Redirection, "redirect.target_unreachable")
+    );
+    assert!(sentence.contains("pool2.contoso.test:5061"), "{sentence}");
+    assert!(sentence.contains("1007"), "{sentence}");
+    assert_eq!(r.connects.len(), 1);
 }
 
 #[test]

@@ -62,6 +62,9 @@ pub struct Behaviour {
     pub no_dial_plan: bool,
     /// After the presence SUBSCRIBE, also send a BENOTIFY with presence.
     pub benotify: bool,
+    /// Play an Access Edge whose next hop is down: every request gets `504` with
+    /// `ms-diagnostics: 1007`.
+    pub next_hop_down: bool,
 }
 
 impl Default for Behaviour {
@@ -80,6 +83,7 @@ impl Default for Behaviour {
             provisioning_status: 200,
             no_dial_plan: false,
             benotify: false,
+            next_hop_down: false,
         }
     }
 }
@@ -236,6 +240,18 @@ impl Registrar {
             .push(String::from_utf8_lossy(req.as_bytes()).into_owned());
         if self.b.silent || !req.is_request() {
             return Vec::new();
+        }
+        if self.b.next_hop_down {
+            let diag = format!(
+                "1007;reason=\"Temporarily cannot route\";source=\"{}\"",
+                self.b.fqdn
+            );
+            return vec![
+                Self::base(&req, 504, "Server time-out")
+                    .header("ms-diagnostics", &diag)
+                    .build()
+                    .unwrap(),
+            ];
         }
         let method = req.method().unwrap_or_default().to_owned();
         let auth = authorizations(&req).into_iter().next();
