@@ -508,6 +508,38 @@ fn at_an_access_edge_a_redirect_is_followed_on_the_same_connection() {
     }
 }
 
+/// Office 365's `sipdir` (an external endpoint, taken for an Edge) redirects to a pool
+/// published on 443: that one is reachable from outside, so the client connects to it.
+#[test]
+fn at_an_access_edge_a_redirect_to_443_is_a_new_connection() {
+    let edge = Endpoint::tls("sipdir.contoso.test", 443, "test").with_edge(true);
+    let director = Behaviour {
+        fqdn: "sipdir.contoso.test".into(),
+        redirect: Some("<sip:sippool2.contoso.test:443;transport=tls>".into()),
+        ..Behaviour::default()
+    };
+    let mut r = Run::at(ntlm(), director, false, edge);
+    r.regs.insert(
+        "sippool2.contoso.test".into(),
+        Registrar::new(Behaviour {
+            fqdn: "sippool2.contoso.test".into(),
+            ..Behaviour::default()
+        }),
+    );
+    r.pump();
+    assert_eq!(r.outcome(), Some(&Outcome::SignedIn), "{:#?}", r.events);
+    assert_eq!(r.connects.len(), 2);
+    let reg = r.fact("registered");
+    assert_eq!(reg["registrar"], "sippool2.contoso.test:443");
+    assert!(!reg.contains_key("via_edge"));
+    assert!(
+        r.regs["sippool2.contoso.test"]
+            .received
+            .iter()
+            .all(|m| !m.contains("\r\nRoute:"))
+    );
+}
+
 #[test]
 fn at_an_access_edge_an_unreachable_redirect_target_fails_the_redirection() {
     let r = at_the_edge(Behaviour {

@@ -39,7 +39,9 @@
 //!   internal pool a 301 names, so it keeps the Edge connection, drops the SA (the new
 //!   registrar is another server: new targetname, new opaque) and sends the next REGISTER
 //!   there with `Route: <sip:contact;lr>`, as does every later request; the Edge routes it
-//!   (protocol.md §5 \[RECON\]). The policy is the external one (NTLM only) at an Edge.
+//!   (protocol.md §5 \[RECON\]). A Contact on port 443 is an externally published front door
+//!   (Office 365 redirects `sipdir` to its pools so), which the client connects to as usual.
+//!   The policy is the external one (NTLM only) at an Edge.
 //! - **Settings**: the five requests of [`settings`] in order, one at a time, each judged by
 //!   its row of the table there. Bodies piggybacked in a 200 OK and (BE)NOTIFYs are read. A
 //!   NOTIFY gets a 200 OK; a BENOTIFY gets no response.
@@ -1791,7 +1793,10 @@ impl SignIn {
         self.sa = None;
         self.unsigned_flagged = false;
         let at_edge = self.current.as_ref().filter(|c| c.edge).cloned();
-        if let (Some(edge), Some(target)) = (at_edge, fresh.first().cloned()) {
+        // A Contact on 443 is an externally published front door (Office 365's pools, another
+        // Edge): reachable from outside, so the client connects to it as usual.
+        let target = fresh.first().cloned().filter(|t| t.port != 443);
+        if let (Some(edge), Some(target)) = (at_edge, target) {
             // An external client cannot reach the internal pool: it stays on the Edge
             // connection and routes the handshake, from scratch, to the Contact.
             self.select = SignInAuth::new(policy_at(&self.config.auth, &edge));
