@@ -514,6 +514,64 @@ pub fn shared_rng(seed: u64) -> SharedRng {
 mod tests {
     use super::*;
 
+    /// The lab's real NTLM authenticator for `alice`.
+    fn ntlm() -> Box<dyn HttpAuthenticator> {
+        let factory = NtlmAuthenticator::factory(
+            &Directory::contoso(),
+            WEB_TICKET_HOST,
+            shared_rng(7),
+            133_000_000_000_000_000,
+        );
+        factory()
+    }
+
+    /// A minimal NTLM NEGOTIATE_MESSAGE (MS-NLMP 2.2.1.1): signature, type 1, flags
+    /// (UNICODE | REQUEST_TARGET | NTLM | ALWAYS_SIGN | EXTENDED_SESSIONSECURITY), empty
+    /// domain and workstation fields.
+    fn ntlm_negotiate() -> Vec<u8> {
+        let mut m = NTLM_SIGNATURE.to_vec();
+        m.extend(1u32.to_le_bytes());
+        m.extend(0x0008_8205u32.to_le_bytes());
+        m.extend([0u8; 16]);
+        m
+    }
+
+    #[test]
+    fn the_first_token_picks_the_mechanism() {
+        // NTLM (also sent under the Negotiate scheme) goes to the NTLM server: a CHALLENGE.
+        let mut a = NegotiateOrNtlmAuthenticator::new(ntlm(), None);
+        match a.step(&ntlm_negotiate()) {
+            AuthVerdict::Continue(t) => assert!(t.starts_with(NTLM_SIGNATURE)),
+            v => panic!("{v:?}"),
+        }
+        // A GSS-API token without a KDC: refused, saying why.
+        let mut a = NegotiateOrNtlmAuthenticator::new(ntlm(), None);
+        let krb = sfb_certprov::negotiate::spnego_init(&[0x60, 0x00]);
+        match a.step(&krb) {
+            AuthVerdict::Rejected { reason } => {
+                assert!(reason.contains("kerberos is not available"), "{reason}")
+            }
+            v => panic!("{v:?}"),
+        }
+        // With keys, a malformed SPNEGO token gets the parser's precise error.
+        let mut a = NegotiateOrNtlmAuthenticator::new(ntlm(), Some(Vec::new()));
+        match a.step(&krb) {
+            AuthVerdict::Rejected { reason } => {
+                assert!(reason.starts_with("negotiate token: "), "{reason}")
+            }
+            v => panic!("{v:?}"),
+        }
+        // Neither NTLM nor GSS-API.
+        let mut a = NegotiateOrNtlmAuthenticator::new(ntlm(), None);
+        match a.step(b"hello") {
+            AuthVerdict::Rejected { reason } => {
+                assert!(reason.contains("neither NTLM nor"), "{reason}")
+            }
+            v => panic!("{v:?}"),
+        }
+        assert!(!format!("{a:?}").is_empty());
+    }
+
     fn targets() -> AutodiscoverTargets {
         AutodiscoverTargets {
             director: ("dir01.contoso.test".into(), 1111),
