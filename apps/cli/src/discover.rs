@@ -6,14 +6,26 @@
 //!
 //! Without credentials the autodiscover User document is not fetched (it needs a WebTicket):
 //! its verdict is then "skipped", never "pass", and the SRV and A records stand.
+//!
+//! With credentials the WebTicket comes from the WebTicket service over HTTP `Negotiate`
+//! (Kerberos: an AP-REQ for `HTTP/<service host>` from sfb-auth's Kerberos client, KDCs from
+//! `--kdc` or located through the same name server) or HTTP NTLM, as `--auth` says: `auto`
+//! uses Kerberos when a ticket can be had and NTLM otherwise, and the report says which scheme
+//! was used and why (`web_ticket_auth`).
 
-use sfb_certprov::driver::{HttpsUrl, NtlmTicketRequest, WebTicketDriver, fetch_with_ntlm};
+use sfb_auth::kerberos::{KdcAddress, TokenRequest};
+use sfb_certprov::driver::{
+    HttpsUrl, NegotiateTicketRequest, NtlmTicketRequest, WebTicketDriver, fetch_with_negotiate,
+    fetch_with_ntlm,
+};
+use sfb_certprov::negotiate::{PrefetchedApReq, http_spn};
 use sfb_certprov::{Password, SipUri as CertprovSipUri};
 use sfb_discovery::autodiscover::WebTicket;
 use sfb_discovery::autodiscover::{
     Autodiscover, AutodiscoverConfig, AutodiscoverResult, ExchangeOutcome, HttpDriver, SipAddress,
 };
 use sfb_discovery::driver::{discover_with_progress, parse_dns_server, system_dns_server};
+use sfb_discovery::kdc::{KdcOptions, locate_kdcs};
 use sfb_discovery::{
     DiscoveryConfig, DiscoveryResult, DomainName, ManualServer, QueryEvidence, SipDomain,
     SplitMix64, TrustVerdict,
@@ -26,6 +38,18 @@ use std::time::Duration;
 
 /// JSON schema version of `sfb discover --json`.
 const SCHEMA: u32 = 1;
+
+/// How the WebTicket service is authenticated to (`--auth`, as `sfb signin`'s).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum AuthChoice {
+    /// Negotiate/Kerberos when a ticket can be had (KDC found, token acquired), else NTLM.
+    #[default]
+    Auto,
+    /// NTLM only.
+    Ntlm,
+    /// Negotiate/Kerberos only.
+    Kerberos,
+}
 
 /// Options of `sfb discover`.
 #[derive(clap::Args)]
@@ -70,6 +94,15 @@ pub(crate) struct Args {
     json: bool,
     #[command(flatten)]
     credentials: crate::password::PasswordArgs,
+    /// How to authenticate to the WebTicket service (with credentials).
+    #[arg(long, value_enum, default_value_t = AuthChoice::Auto)]
+    auth: AuthChoice,
+    /// Kerberos realm (default: the SIP domain in upper case).
+    #[arg(long, value_name = "REALM")]
+    realm: Option<String>,
+    /// A KDC, `HOST[:PORT]` (repeatable; default: located through the name server).
+    #[arg(long, value_name = "HOST[:PORT]")]
+    kdc: Vec<String>,
 }
 
 /// Everything `sfb discover` found: the DNS plan and, when it ran, autodiscover.
@@ -78,6 +111,17 @@ struct Report {
     autodiscover: Option<AutodiscoverResult>,
     /// Why a WebTicket could not be had, when credentials were given.
     web_ticket_error: Option<String>,
+    /// The scheme the WebTicket service was (last) authenticated to with, and why.
+    web_ticket_auth: Option<AuthUsed>,
+}
+
+/// Which HTTP authentication scheme got (or failed to get) the WebTicket, and why it was
+/// chosen.
+struct AuthUsed {
+    /// `negotiate` or `ntlm`.
+    scheme: &'static str,
+    /// Why this scheme (and, for Negotiate, the principal, realm and KDC).
+    reason: String,
 }
 
 /// What the WebTicket request needs: login, password, the roots, `--resolve` pins.
@@ -88,6 +132,20 @@ struct Credentials {
     roots: rustls::RootCertStore,
     pins: Vec<(String, u16, SocketAddr)>,
     timeout: Duration,
+    kerberos: KerberosSettings,
+}
+
+/// What Kerberos needs besides the password: the choice, the realm, the KDCs or where to look
+/// for them.
+struct KerberosSettings {
+    choice: AuthChoice,
+    realm: String,
+    /// `--kdc`; empty: located through `dns_server`.
+    kdcs: Vec<KdcAddress>,
+    dns_server: SocketAddr,
+    domain: String,
+    query_timeout: Duration,
+    budget: Duration,
 }
 
 /// Runs the command: 0 endpoints found, 1 none found, 2 usage error.
@@ -166,6 +224,29 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             } else {
                 format!("sip:{}", args.sip_uri)
             };
+            let domain = config.sip_domain.to_string();
+            let mut kdcs = Vec::new();
+            for k in &args.kdc {
+                match k.parse::<KdcAddress>() {
+                    Ok(a) => kdcs.push(a),
+                    Err(e) => {
+                        eprintln!("error: --kdc {k:?}: {e}");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            let kerberos = KerberosSettings {
+                choice: args.auth,
+                realm: args
+                    .realm
+                    .clone()
+                    .unwrap_or_else(|| domain.to_ascii_uppercase()),
+                kdcs,
+                dns_server: server,
+                domain,
+                query_timeout: config.query_timeout,
+                budget: config.budget,
+            };
             match crate::tls_roots::load(&args.ca) {
                 Ok(roots) => Some(Credentials {
                     login,
@@ -174,6 +255,7 @@ pub(crate) fn run(args: &Args) -> ExitCode {
                     roots,
                     pins: pins.clone(),
                     timeout: Duration::from_millis(args.http_timeout_ms),
+                    kerberos,
                 }),
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -220,6 +302,7 @@ pub(crate) fn run(args: &Args) -> ExitCode {
         )
         .await;
         let mut web_ticket_error = None;
+        let mut web_ticket_auth = None;
         let autodiscover = match http {
             Some(http) => Some(
                 run_autodiscover(
@@ -228,7 +311,7 @@ pub(crate) fn run(args: &Args) -> ExitCode {
                     &dns,
                     &pins,
                     credentials.as_ref(),
-                    &mut web_ticket_error,
+                    (&mut web_ticket_error, &mut web_ticket_auth),
                 )
                 .await,
             ),
@@ -238,6 +321,7 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             dns,
             autodiscover,
             web_ticket_error,
+            web_ticket_auth,
         }
     });
     if args.json {
@@ -274,7 +358,7 @@ async fn run_autodiscover(
     dns: &DiscoveryResult,
     pins: &[(String, u16, SocketAddr)],
     credentials: Option<&Credentials>,
-    web_ticket_error: &mut Option<String>,
+    (web_ticket_error, web_ticket_auth): (&mut Option<String>, &mut Option<AuthUsed>),
 ) -> AutodiscoverResult {
     let mut config = AutodiscoverConfig::default();
     for host in &dns.autodiscover {
@@ -298,7 +382,10 @@ async fn run_autodiscover(
     let walker = Autodiscover::new(sip, config);
     http.run(walker, async |ticket_url, user_url| {
         let creds = credentials?;
-        match web_ticket(creds, &ticket_url.to_string(), &user_url.to_string()).await {
+        let (result, used) =
+            web_ticket(creds, &ticket_url.to_string(), &user_url.to_string()).await;
+        *web_ticket_auth = Some(used);
+        match result {
             Ok(ticket) => Some(ticket),
             Err(e) => {
                 *web_ticket_error = Some(e);
@@ -309,20 +396,99 @@ async fn run_autodiscover(
     .await
 }
 
-/// One WebTicket from the service named by the User document's 401.
-async fn web_ticket(creds: &Credentials, url: &str, applies_to: &str) -> Result<WebTicket, String> {
-    let sip_uri = CertprovSipUri::parse(&creds.sip_uri).map_err(|e| e.to_string())?;
-    let mut driver = WebTicketDriver::new(creds.roots.clone())
-        .map_err(|e| e.to_string())?
-        .with_timeout(creds.timeout);
-    let host = HttpsUrl::parse(url).map_err(|e| e.to_string())?;
-    if let Some((_, _, addr)) = creds
-        .pins
-        .iter()
-        .find(|(h, p, _)| h.eq_ignore_ascii_case(&host.host) && *p == host.port)
-    {
-        driver = driver.with_connect_to(*addr);
-    }
+/// One WebTicket from the service named by the User document's 401, with the scheme that
+/// `--auth` and the circumstances chose (reported whether or not the ticket came).
+async fn web_ticket(
+    creds: &Credentials,
+    url: &str,
+    applies_to: &str,
+) -> (Result<WebTicket, String>, AuthUsed) {
+    let ntlm = |reason: String| AuthUsed {
+        scheme: "ntlm",
+        reason,
+    };
+    let setup = async {
+        let sip_uri = CertprovSipUri::parse(&creds.sip_uri).map_err(|e| e.to_string())?;
+        let mut driver = WebTicketDriver::new(creds.roots.clone())
+            .map_err(|e| e.to_string())?
+            .with_timeout(creds.timeout);
+        let host = HttpsUrl::parse(url).map_err(|e| format!("web ticket url {url}: {e}"))?;
+        if let Some((_, _, addr)) = creds
+            .pins
+            .iter()
+            .find(|(h, p, _)| h.eq_ignore_ascii_case(&host.host) && *p == host.port)
+        {
+            driver = driver.with_connect_to(*addr);
+        }
+        Ok::<_, String>((sip_uri, driver, host))
+    };
+    let (sip_uri, driver, host) = match setup.await {
+        Ok(x) => x,
+        Err(e) => {
+            let used = AuthUsed {
+                scheme: if creds.kerberos.choice == AuthChoice::Kerberos {
+                    "negotiate"
+                } else {
+                    "ntlm"
+                },
+                reason: "no attempt: the request could not be set up".into(),
+            };
+            return (Err(e), used);
+        }
+    };
+    let mut rng = |buf: &mut [u8]| fill_random(buf);
+    let k = &creds.kerberos;
+    let why_ntlm = match k.choice {
+        AuthChoice::Ntlm => "--auth ntlm".to_owned(),
+        AuthChoice::Kerberos | AuthChoice::Auto => {
+            let spn = http_spn(&host.host);
+            let failure = match kerberos_ap_req(creds, &spn).await {
+                Ok((token, kdc)) => {
+                    let request = NegotiateTicketRequest {
+                        web_ticket_url: url,
+                        applies_to,
+                        sip_uri: &sip_uri,
+                        use_mex: false,
+                    };
+                    let source = Box::new(PrefetchedApReq::new(&spn, token));
+                    let used = AuthUsed {
+                        scheme: "negotiate",
+                        reason: format!(
+                            "{}: Kerberos ticket for {spn} in realm {} from KDC {kdc}",
+                            choice_label(k.choice),
+                            k.realm
+                        ),
+                    };
+                    match fetch_with_negotiate(&driver, &request, source, &mut rng).await {
+                        Ok(t) => {
+                            return (Ok(WebTicket::new(t.token.assertion.into_vec())), used);
+                        }
+                        Err(e) => {
+                            let e = format!("web ticket from {url} with Negotiate/Kerberos: {e}");
+                            if k.choice == AuthChoice::Kerberos {
+                                return (Err(e), used);
+                            }
+                            e
+                        }
+                    }
+                }
+                Err(e) => {
+                    if k.choice == AuthChoice::Kerberos {
+                        let used = AuthUsed {
+                            scheme: "negotiate",
+                            reason: format!(
+                                "--auth kerberos: no Kerberos ticket for {spn} in realm {}",
+                                k.realm
+                            ),
+                        };
+                        return (Err(format!("web ticket from {url}: {e}")), used);
+                    }
+                    e
+                }
+            };
+            format!("auto: Kerberos not used ({failure})")
+        }
+    };
     let request = NtlmTicketRequest {
         web_ticket_url: url,
         applies_to,
@@ -331,11 +497,87 @@ async fn web_ticket(creds: &Credentials, url: &str, applies_to: &str) -> Result<
         password: &creds.password,
         use_mex: false,
     };
-    let mut rng = |buf: &mut [u8]| fill_random(buf);
-    let ticket = fetch_with_ntlm(&driver, &request, &mut rng)
+    let result = fetch_with_ntlm(&driver, &request, &mut rng)
         .await
-        .map_err(|e| format!("web ticket from {url}: {e}"))?;
-    Ok(WebTicket::new(ticket.token.assertion.into_vec()))
+        .map(|t| WebTicket::new(t.token.assertion.into_vec()))
+        .map_err(|e| format!("web ticket from {url}: {e}"));
+    (result, ntlm(why_ntlm))
+}
+
+fn choice_label(c: AuthChoice) -> &'static str {
+    match c {
+        AuthChoice::Auto => "auto",
+        AuthChoice::Ntlm => "--auth ntlm",
+        AuthChoice::Kerberos => "--auth kerberos",
+    }
+}
+
+/// A Kerberos AP-REQ for `spn` from sfb-auth's Kerberos client (on a blocking thread: it talks
+/// to the KDC), with the KDC it came from. The KDCs are `--kdc`'s or located through the name
+/// server (`_kerberos._tcp.<REALM>` and the AD names), bounded by the discovery's timeouts.
+async fn kerberos_ap_req(creds: &Credentials, spn: &str) -> Result<(Vec<u8>, String), String> {
+    let k = &creds.kerberos;
+    let kdcs = if k.kdcs.is_empty() {
+        let mut options = KdcOptions::new(k.dns_server);
+        options.query_timeout = k.query_timeout;
+        options.budget = k.budget;
+        let found = locate_kdcs(&k.realm, Some(&k.domain), options)
+            .await
+            .map_err(|e| format!("cannot locate a KDC for realm {}: {e}", k.realm))?;
+        if found.kdcs.is_empty() {
+            let mut why = format!(
+                "no KDC found for realm {} through name server {} (no _kerberos SRV record; name one with --kdc)",
+                k.realm, k.dns_server
+            );
+            for n in found.notes.iter().take(3) {
+                why.push_str("; ");
+                why.push_str(n);
+            }
+            return Err(why);
+        }
+        found
+            .kdcs
+            .iter()
+            .map(|(_, addr)| KdcAddress {
+                host: match addr.ip() {
+                    std::net::IpAddr::V4(ip) => ip.to_string(),
+                    std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+                },
+                port: addr.port(),
+            })
+            .collect()
+    } else {
+        k.kdcs.clone()
+    };
+    let kdc_list = kdcs
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let request = TokenRequest {
+        spn: spn.to_owned(),
+        realm: k.realm.clone(),
+        kdcs,
+    };
+    // `DOMAIN\user` or `user@upn`: the account name, in the realm.
+    let user = creds
+        .login
+        .rsplit_once('\\')
+        .map_or(creds.login.as_str(), |(_, u)| u)
+        .to_owned();
+    let password = Password::new(creds.password.expose());
+    let acquired = tokio::task::spawn_blocking(move || {
+        sfb_auth::kerberos::driver::acquire_token(&request, &user, password.expose())
+    })
+    .await
+    .map_err(|e| format!("the Kerberos task failed: {e}"))?;
+    match acquired {
+        Ok(t) => Ok((t.gss_ap_req, kdc_list)),
+        Err(e) => Err(format!(
+            "Kerberos ({spn}, realm {}, KDC {kdc_list}): {e}",
+            k.realm
+        )),
+    }
 }
 
 /// Operating-system randomness for the WS-Trust context and client entropy.
@@ -437,6 +679,13 @@ fn to_json(report: &Report) -> Result<String, serde_json::Error> {
             "web_ticket_error".into(),
             serde_json::to_value(&report.web_ticket_error)?,
         );
+        obj.insert(
+            "web_ticket_auth".into(),
+            match &report.web_ticket_auth {
+                Some(a) => serde_json::json!({ "scheme": a.scheme, "reason": a.reason }),
+                None => serde_json::Value::Null,
+            },
+        );
     }
     serde_json::to_string_pretty(&value)
 }
@@ -479,6 +728,18 @@ fn render_text(report: &Report, shown: &std::collections::HashSet<u64>) -> Strin
     }
     if let Some(a) = &report.autodiscover {
         render_autodiscover(&mut s, a);
+    }
+    if let Some(a) = &report.web_ticket_auth {
+        let scheme = match a.scheme {
+            "negotiate" => "Negotiate (Kerberos)",
+            _ => "NTLM",
+        };
+        let state = if report.web_ticket_error.is_some() {
+            "tried with"
+        } else {
+            "obtained with"
+        };
+        let _ = writeln!(s, "  web ticket {state} {scheme}: {}", a.reason);
     }
     if let Some(e) = &report.web_ticket_error {
         let _ = writeln!(s, "  web ticket: {e}");

@@ -18,6 +18,8 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use base64::prelude::{BASE64_STANDARD, Engine as _};
+use sfb_auth::kerberos::ServiceKey;
+use sfb_auth::kerberos::keytab::Keytab;
 use sfb_certprov::test_service::TestService;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
@@ -237,7 +239,10 @@ impl Lab {
             }
             let mut fqdns = vec![DIRECTOR_FQDN];
             fqdns.extend(POOL_FQDNS);
-            let spec = KdcSpec::lab(&directory, &fqdns);
+            // The SIP roles' `sip/` principals, and `HTTP/` of the WebTicket service
+            // (Negotiate/Kerberos there, as a domain-joined client uses inside the network).
+            let spec = KdcSpec::lab(&directory, &fqdns)
+                .service(sfb_certprov::negotiate::http_spn(web::WEB_TICKET_HOST));
             let kdc = tokio::task::spawn_blocking(move || MitKdc::start(&spec))
                 .await
                 .map_err(|_| LabError::Internal("the KDC start-up task failed"))??;
@@ -354,7 +359,12 @@ impl Lab {
 
         // Web: the WebTicket service, then autodiscover pointing at it and at the roles.
         let rng = web::shared_rng(seed);
-        let web_ticket = web::start_web_ticket(&directory, rng, web::filetime(now)).await?;
+        let http_keys = match &kdc {
+            Some(k) => Some(http_service_keys(k)?),
+            None => None,
+        };
+        let web_ticket =
+            web::start_web_ticket(&directory, rng, web::filetime(now), http_keys).await?;
         let web_identity = pki.server_identity(
             &[
                 web::AUTODISCOVER_INTERNAL.to_owned(),
@@ -479,6 +489,29 @@ impl Lab {
             kdc,
         })
     }
+}
+
+/// The keys of `HTTP/<WEB_TICKET_HOST>` in the lab KDC's keytab.
+fn http_service_keys(kdc: &MitKdc) -> Result<Vec<ServiceKey>, LabError> {
+    let path = kdc.keytab_path();
+    let bytes = std::fs::read(&path).map_err(|e| LabError::Io {
+        path: path.clone(),
+        source: e,
+    })?;
+    let keytab = Keytab::parse(&bytes).map_err(|e| LabError::Io {
+        path: path.clone(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()),
+    })?;
+    let keys = ServiceKey::from_keytab(
+        &keytab,
+        &sfb_certprov::negotiate::http_spn(web::WEB_TICKET_HOST),
+    );
+    if keys.is_empty() {
+        return Err(LabError::Internal(
+            "the KDC's keytab holds no AES key of the WebTicket service's HTTP/ principal",
+        ));
+    }
+    Ok(keys)
 }
 
 impl RunningLab {

@@ -1,6 +1,10 @@
 //! The lab's web side: Lync autodiscover over HTTPS and HTTP, and the WebTicket service
 //! (sfb-certprov's in-process test service) authenticating the lab's users with sfb-auth's
-//! NTLM server ([`NtlmAuthenticator`]).
+//! NTLM server ([`NtlmAuthenticator`]) and, when the lab runs its own KDC, with HTTP
+//! `Negotiate`/Kerberos too ([`NegotiateOrNtlmAuthenticator`]: the SPNEGO NegTokenInit's
+//! Kerberos AP-REQ for `HTTP/<WEB_TICKET_HOST>`, verified with sfb-auth's keytab server).
+//! The service's 401 offers `Negotiate` and `NTLM` either way (what IIS with Windows
+//! authentication sends); without a KDC a `Negotiate` token is refused with a reason.
 //!
 //! Autodiscover ([MS-OCDISCWS] 3.1.5):
 //! - `GET /?sipuri=..` or `GET /autodiscover/autodiscoverservice.svc/root?sipuri=..`: the Root
@@ -20,8 +24,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use sfb_auth::kerberos::{DEFAULT_SKEW, KerberosServer, ServiceKey};
 use sfb_auth::ntlm::{CredentialStore, NtlmServer, NtlmServerConfig};
 use sfb_auth::{ServerContext, Step};
+use sfb_certprov::negotiate::mech_token;
 use sfb_certprov::test_service::{
     AuthVerdict, AuthenticatorFactory, HttpAuthenticator, SharedRng, TestService,
     TestServiceConfig, TestServiceError,
@@ -112,20 +118,115 @@ impl NtlmAuthenticator {
     }
 }
 
-/// Starts the WebTicket service for `directory`.
+/// The WebTicket service's authenticator when the lab has a KDC: each connection's first
+/// token decides. A raw NTLM message (`NTLMSSP\0`, sent with the `NTLM` or the `Negotiate`
+/// scheme) goes to sfb-auth's NTLM server; a GSS-API token (`60 ..`: a SPNEGO NegTokenInit or
+/// a raw krb5 token) has its Kerberos AP-REQ read with sfb-certprov's
+/// [`mech_token`] and accepted by sfb-auth's [`KerberosServer`] holding the keys of
+/// `HTTP/<WEB_TICKET_HOST>` (one leg: no mutual authentication token is sent back).
+pub struct NegotiateOrNtlmAuthenticator {
+    ntlm: Box<dyn HttpAuthenticator>,
+    kerberos: Option<KerberosServer>,
+    /// Which mechanism the connection's first token chose.
+    chosen: Option<Mechanism>,
+}
+
+/// The mechanism a connection authenticates with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mechanism {
+    Ntlm,
+    Kerberos,
+}
+
+impl std::fmt::Debug for NegotiateOrNtlmAuthenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NegotiateOrNtlmAuthenticator")
+            .field("kerberos", &self.kerberos.is_some())
+            .field("chosen", &self.chosen)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The NTLMSSP signature every NTLM message starts with.
+const NTLM_SIGNATURE: &[u8] = b"NTLMSSP\0";
+
+impl NegotiateOrNtlmAuthenticator {
+    /// `ntlm` (e.g. an [`NtlmAuthenticator`]) for NTLM tokens; Kerberos accepted with
+    /// `http_keys` (`None`: Negotiate/Kerberos tokens are refused).
+    pub fn new(ntlm: Box<dyn HttpAuthenticator>, http_keys: Option<Vec<ServiceKey>>) -> Self {
+        Self {
+            ntlm,
+            kerberos: http_keys.map(|k| KerberosServer::new(k, DEFAULT_SKEW)),
+            chosen: None,
+        }
+    }
+
+    fn kerberos_step(&mut self, token: &[u8]) -> AuthVerdict {
+        let Some(server) = self.kerberos.as_mut() else {
+            return AuthVerdict::Rejected {
+                reason: "kerberos is not available here (the lab runs no KDC): use NTLM".into(),
+            };
+        };
+        let ap_req = match mech_token(token) {
+            Ok(t) => t,
+            Err(e) => {
+                return AuthVerdict::Rejected {
+                    reason: format!("negotiate token: {e}"),
+                };
+            }
+        };
+        // The tokio shell's clock: the acceptor checks the authenticator's time against it.
+        match server.accept(ap_req, std::time::SystemTime::now()) {
+            Ok(ctx) => AuthVerdict::Accepted { user: ctx.client },
+            Err(e) => AuthVerdict::Rejected {
+                reason: format!("kerberos: {e}"),
+            },
+        }
+    }
+}
+
+impl HttpAuthenticator for NegotiateOrNtlmAuthenticator {
+    fn step(&mut self, client_token: &[u8]) -> AuthVerdict {
+        let mechanism = match self.chosen {
+            Some(m) => m,
+            None if client_token.starts_with(NTLM_SIGNATURE) => Mechanism::Ntlm,
+            None if client_token.first() == Some(&0x60) => Mechanism::Kerberos,
+            None => {
+                return AuthVerdict::Rejected {
+                    reason: "the token is neither NTLM nor a GSS-API (SPNEGO/Kerberos) token"
+                        .into(),
+                };
+            }
+        };
+        self.chosen = Some(mechanism);
+        match mechanism {
+            Mechanism::Ntlm => self.ntlm.step(client_token),
+            Mechanism::Kerberos => self.kerberos_step(client_token),
+        }
+    }
+}
+
+/// Starts the WebTicket service for `directory`: NTLM, and Negotiate/Kerberos too when
+/// `http_keys` holds the keys of `HTTP/<WEB_TICKET_HOST>` (the lab's KDC keytab).
 pub async fn start_web_ticket(
     directory: &Directory,
     rng: SharedRng,
     now_filetime: u64,
+    http_keys: Option<Vec<ServiceKey>>,
 ) -> Result<TestService, TestServiceError> {
+    let ntlm = NtlmAuthenticator::factory(directory, WEB_TICKET_HOST, rng.clone(), now_filetime);
+    let authenticator: AuthenticatorFactory = match http_keys {
+        None => ntlm,
+        Some(keys) => Arc::new(move || {
+            Box::new(NegotiateOrNtlmAuthenticator::new(
+                ntlm(),
+                Some(keys.clone()),
+            ))
+        }),
+    };
     TestService::start(TestServiceConfig {
         host: WEB_TICKET_HOST.to_owned(),
-        authenticator: NtlmAuthenticator::factory(
-            directory,
-            WEB_TICKET_HOST,
-            rng.clone(),
-            now_filetime,
-        ),
+        authenticator,
         rng,
         lifetime_secs: 8 * 3600,
     })
@@ -412,6 +513,64 @@ pub fn shared_rng(seed: u64) -> SharedRng {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The lab's real NTLM authenticator for `alice`.
+    fn ntlm() -> Box<dyn HttpAuthenticator> {
+        let factory = NtlmAuthenticator::factory(
+            &Directory::contoso(),
+            WEB_TICKET_HOST,
+            shared_rng(7),
+            133_000_000_000_000_000,
+        );
+        factory()
+    }
+
+    /// A minimal NTLM NEGOTIATE_MESSAGE (MS-NLMP 2.2.1.1): signature, type 1, flags
+    /// (UNICODE | REQUEST_TARGET | NTLM | ALWAYS_SIGN | EXTENDED_SESSIONSECURITY), empty
+    /// domain and workstation fields.
+    fn ntlm_negotiate() -> Vec<u8> {
+        let mut m = NTLM_SIGNATURE.to_vec();
+        m.extend(1u32.to_le_bytes());
+        m.extend(0x0008_8205u32.to_le_bytes());
+        m.extend([0u8; 16]);
+        m
+    }
+
+    #[test]
+    fn the_first_token_picks_the_mechanism() {
+        // NTLM (also sent under the Negotiate scheme) goes to the NTLM server: a CHALLENGE.
+        let mut a = NegotiateOrNtlmAuthenticator::new(ntlm(), None);
+        match a.step(&ntlm_negotiate()) {
+            AuthVerdict::Continue(t) => assert!(t.starts_with(NTLM_SIGNATURE)),
+            v => panic!("{v:?}"),
+        }
+        // A GSS-API token without a KDC: refused, saying why.
+        let mut a = NegotiateOrNtlmAuthenticator::new(ntlm(), None);
+        let krb = sfb_certprov::negotiate::spnego_init(&[0x60, 0x00]);
+        match a.step(&krb) {
+            AuthVerdict::Rejected { reason } => {
+                assert!(reason.contains("kerberos is not available"), "{reason}")
+            }
+            v => panic!("{v:?}"),
+        }
+        // With keys, a malformed SPNEGO token gets the parser's precise error.
+        let mut a = NegotiateOrNtlmAuthenticator::new(ntlm(), Some(Vec::new()));
+        match a.step(&krb) {
+            AuthVerdict::Rejected { reason } => {
+                assert!(reason.starts_with("negotiate token: "), "{reason}")
+            }
+            v => panic!("{v:?}"),
+        }
+        // Neither NTLM nor GSS-API.
+        let mut a = NegotiateOrNtlmAuthenticator::new(ntlm(), None);
+        match a.step(b"hello") {
+            AuthVerdict::Rejected { reason } => {
+                assert!(reason.contains("neither NTLM nor"), "{reason}")
+            }
+            v => panic!("{v:?}"),
+        }
+        assert!(!format!("{a:?}").is_empty());
+    }
 
     fn targets() -> AutodiscoverTargets {
         AutodiscoverTargets {
