@@ -64,7 +64,14 @@ pub struct ZoneInput {
     /// Serve what the Internet sees (no internal SRV, no internal names), so a client signs
     /// in through the Access Edge; the Edge scenarios always do.
     pub external_view: bool,
+    /// The lab's KDC port, published inside as `_kerberos._tcp.<domain>` SRV to
+    /// [`KDC_HOST`] (what a domain controller's records give a client locating the realm's
+    /// KDC, realm = the domain upper-cased).
+    pub kdc_port: Option<u16>,
 }
+
+/// The KDC's host name in the zone (the `_kerberos._tcp` SRV target).
+pub const KDC_HOST: &str = "dc01.contoso.test";
 
 /// The `_sipinternaltls._tcp` target in `srv-outside-domain`.
 pub const FOREIGN_DIRECTOR: &str = "sip.fabrikam.test";
@@ -108,6 +115,10 @@ pub fn zone_records(input: &ZoneInput, scenario: Scenario) -> Vec<ZoneRecord> {
         ));
     }
     out.push(srv(&format!("_sip._tls.{SIP_DOMAIN}"), input.edge.1, &edge));
+    if let (Some(port), false) = (input.kdc_port, external_view) {
+        out.push(srv(&format!("_kerberos._tcp.{SIP_DOMAIN}"), port, KDC_HOST));
+        out.push(addr(KDC_HOST));
+    }
     let mut hosts = vec![
         director,
         edge,

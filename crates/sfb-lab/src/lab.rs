@@ -402,6 +402,7 @@ impl Lab {
                     web::WEB_TICKET_HOST.to_owned(),
                 ],
                 external_view: config.external_view,
+                kdc_port: kdc.as_ref().map(|k| k.addr().port()),
             },
             scenario,
         );

@@ -605,6 +605,45 @@ fn diagnosis(trace: &SignInTrace, step: Step) -> (Status, String) {
         .unwrap_or((Status::Skipped, String::new()))
 }
 
+/// With neither `--realm` nor `--kdc`, the KDC is found as a client finds it: the realm is the
+/// SIP domain upper-cased and `_kerberos._tcp.<realm>` (the lab publishes it inside) names it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kerberos_finds_the_kdc_through_dns() {
+    let Some(lab) = start_kerberos_lab(Scenario::Healthy).await else {
+        return;
+    };
+    let mut login = Login::kerberos(&lab);
+    login.realm = None;
+    login.kdcs.clear();
+    let report = sign_in_alice(&lab, login).await;
+    let t = &report.trace;
+    assert!(report.error.is_none(), "{:?}", report.error);
+    let kdc_port = lab.kdc().unwrap().addr().port();
+    let srv = t
+        .evidence
+        .iter()
+        .find_map(|e| match &e.kind {
+            EvidenceKind::Dns(d) if d.name.eq_ignore_ascii_case("_kerberos._tcp.CONTOSO.TEST") => {
+                Some(d)
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no KDC SRV query\n{}", dump(t)));
+    assert!(
+        srv.answers
+            .iter()
+            .any(|a| a.contains(&kdc_port.to_string())),
+        "{srv:?}"
+    );
+    assert_eq!(
+        field(fact(t, "registered"), "scheme"),
+        "Kerberos",
+        "{}",
+        dump(t)
+    );
+    lab.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kerberos_with_a_real_kdc_through_the_director() {
     let Some(lab) = start_kerberos_lab(Scenario::Healthy).await else {

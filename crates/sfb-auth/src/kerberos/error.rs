@@ -10,7 +10,7 @@ pub enum KerberosError {
     #[error("the KDC does not know the user principal")]
     UnknownUserPrincipal,
     /// KDC_ERR_S_PRINCIPAL_UNKNOWN (or a duplicated SPN): no usable `sip/<pool>` principal.
-    #[error("the KDC does not know the service principal {spn} (missing or duplicated sip/ SPN)")]
+    #[error("the KDC does not know the service principal {spn} (missing or duplicated SPN)")]
     UnknownServicePrincipal {
         /// The service principal asked for.
         spn: String,
