@@ -12,13 +12,7 @@ use sfb_trace::{Direction, EvidenceId, EvidenceKind, SignInTrace, Status, Step, 
 pub const REPORT_SCHEMA: &str = "sfb.probe-report/1";
 
 /// Every step of a sign-in, in order.
-pub const ALL_STEPS: [Step; 5] = [
-    Step::Discovery,
-    Step::Connectivity,
-    Step::Authentication,
-    Step::Redirection,
-    Step::Settings,
-];
+pub const ALL_STEPS: [Step; 5] = Step::ALL;
 
 /// The longest ladder label kept (a start line can be long; the evidence keeps the whole).
 const MAX_LABEL: usize = 96;

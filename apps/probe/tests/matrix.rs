@@ -265,13 +265,7 @@ fn healthy_lab_passes_every_step_through_the_edge() {
 }
 
 fn assert_all_pass(trace: &SignInTrace) {
-    for step in [
-        Step::Discovery,
-        Step::Connectivity,
-        Step::Authentication,
-        Step::Redirection,
-        Step::Settings,
-    ] {
+    for step in Step::ALL {
         assert_eq!(
             worst(trace, step).0,
             Status::Pass,
@@ -428,13 +422,7 @@ fn kerberos_healthy_lab_passes_every_step() {
     let Some(trace) = run_kerberos("healthy", AuthScheme::Kerberos) else {
         return;
     };
-    for step in [
-        Step::Discovery,
-        Step::Connectivity,
-        Step::Authentication,
-        Step::Redirection,
-        Step::Settings,
-    ] {
+    for step in Step::ALL {
         assert_eq!(
             worst(&trace, step).0,
             Status::Pass,

@@ -40,13 +40,7 @@ pub use causes::{CAUSES, step_of};
 use crate::facts::Sip;
 
 /// The steps in order.
-pub const STEPS: [Step; 5] = [
-    Step::Discovery,
-    Step::Connectivity,
-    Step::Authentication,
-    Step::Redirection,
-    Step::Settings,
-];
+pub const STEPS: [Step; 5] = Step::ALL;
 
 /// The verdicts on a trace.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -493,13 +493,7 @@ fn assert_remote_sign_in(lab: &RunningLab, report: &SignInReport) {
         "{registered:?}"
     );
     assert_settings_ok(t);
-    for step in [
-        Step::Discovery,
-        Step::Connectivity,
-        Step::Authentication,
-        Step::Redirection,
-        Step::Settings,
-    ] {
+    for step in Step::ALL {
         assert_eq!(diagnosis(t, step).0, Status::Pass, "{step:?}: {}", dump(t));
     }
 }
@@ -655,13 +649,7 @@ async fn kerberos_with_a_real_kdc_through_the_director() {
     let t = &report.trace;
     assert!(report.error.is_none(), "{:?}", report.error);
     // The diagnosis of a healthy Kerberos sign-in: every step passes.
-    for step in [
-        Step::Discovery,
-        Step::Connectivity,
-        Step::Authentication,
-        Step::Redirection,
-        Step::Settings,
-    ] {
+    for step in Step::ALL {
         assert_eq!(
             diagnosis(t, step).0,
             Status::Pass,

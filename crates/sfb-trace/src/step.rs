@@ -23,6 +23,17 @@ pub enum Step {
     Settings,
 }
 
+impl Step {
+    /// Every step, in order.
+    pub const ALL: [Step; 5] = [
+        Step::Discovery,
+        Step::Connectivity,
+        Step::Authentication,
+        Step::Redirection,
+        Step::Settings,
+    ];
+}
+
 /// The status of a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
