@@ -3,48 +3,12 @@
 //! credentials and the `--resolve` pins, autodiscover's User document through the WebTicket
 //! service. SIGTERM stops the lab cleanly. `--kerberos` starts the lab's own MIT KDC and
 //! reports it (fails, not skips, without MIT krb5-kdc when `SFB_REQUIRE_PEERS=1`).
-#![allow(clippy::print_stderr, reason = "the skip note must be loud on stderr")]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
 
-struct LabProcess {
-    child: Child,
-    info: serde_json::Value,
-}
+use std::process::Command;
 
-impl Drop for LabProcess {
-    /// SIGTERM (the lab removes its temporary directory), SIGKILL if it is still up after 5 s.
-    fn drop(&mut self) {
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        for _ in 0..50 {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_lab(extra: &[&str]) -> LabProcess {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sfb"))
-        .args(["lab", "--json"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let info: serde_json::Value =
-        serde_json::from_str(line.trim_end()).unwrap_or_else(|e| panic!("{e}: {line:?}"));
-    LabProcess { child, info }
-}
+use common::{kdc_installed, start_lab};
 
 fn sfb(args: &[String], password: &str) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_sfb"))
@@ -171,14 +135,7 @@ fn sigterm_stops_the_lab_cleanly_and_bad_scenarios_are_usage_errors() {
 
 #[test]
 fn kerberos_starts_the_labs_own_kdc_and_reports_it() {
-    if std::env::var("SFB_REQUIRE_PEERS").as_deref() != Ok("1")
-        && !["/usr/sbin", "/usr/bin", "/sbin"]
-            .iter()
-            .any(|d| std::path::Path::new(d).join("krb5kdc").exists())
-    {
-        eprintln!(
-            "\n!!!!! SKIPPED: test peer missing: krb5kdc (set SFB_REQUIRE_PEERS=1 to make this fail) !!!!!\n"
-        );
+    if !kdc_installed() {
         return;
     }
     let lab = start_lab(&["--kerberos"]);
