@@ -68,14 +68,40 @@ fn start() -> Option<Dnsmasq> {
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn dnsmasq");
-        std::thread::sleep(Duration::from_millis(200));
-        if child.try_wait().unwrap().is_none() {
+        // Ready when it answers a query; exited means it lost the port race.
+        if answers(port, &mut child) {
             return Some(Dnsmasq { child, port });
         }
-        // Lost the port race: try another one.
+        let _ = child.kill();
         let _ = child.wait();
     }
     panic!("dnsmasq did not start");
+}
+
+/// Sends a query (pool1.contoso.test A) until dnsmasq answers (true), exits or stays silent
+/// for 10 s (false). A fixed sleep is not enough on a loaded machine.
+fn answers(port: u16, child: &mut Child) -> bool {
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let mut q = vec![0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+    for label in ["pool1", "contoso", "test"] {
+        q.push(u8::try_from(label.len()).unwrap());
+        q.extend_from_slice(label.as_bytes());
+    }
+    q.extend_from_slice(&[0, 0, 1, 0, 1]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut buf = [0u8; 512];
+    while std::time::Instant::now() < deadline {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        let _ = sock.send_to(&q, ("127.0.0.1", port));
+        if sock.recv_from(&mut buf).is_ok() {
+            return true;
+        }
+    }
+    false
 }
 
 fn sfb(args: &[&str]) -> std::process::Output {
