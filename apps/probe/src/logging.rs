@@ -62,19 +62,33 @@ pub fn default_filter(verbosity: u8) -> EnvFilter {
 /// Installs the subscriber (stderr, no ANSI unless `color`). `RUST_LOG`, when set, chooses the
 /// levels; otherwise `-v` does. Safe to call once; a second call is ignored.
 pub fn init(verbosity: u8, color: bool) {
-    let env = std::env::var("RUST_LOG")
-        .ok()
+    let rust_log = std::env::var("RUST_LOG").ok();
+    let _ = install(verbosity, rust_log.as_deref(), color, std::io::stderr);
+}
+
+/// What [`init`] installs, with `RUST_LOG`'s value and the writer given (tests capture the
+/// logs with it). Fails when a global subscriber is already installed.
+pub fn install<W>(
+    verbosity: u8,
+    rust_log: Option<&str>,
+    color: bool,
+    writer: W,
+) -> Result<(), tracing_subscriber::util::TryInitError>
+where
+    W: for<'w> fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    let env = rust_log
         .and_then(|v| EnvFilter::try_new(v).ok())
         .unwrap_or_else(|| default_filter(verbosity));
     let layer = fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(color)
         .with_target(true)
         .with_filter(caps());
-    let _ = tracing_subscriber::registry()
+    tracing_subscriber::registry()
         .with(env)
         .with(layer)
-        .try_init();
+        .try_init()
 }
 
 #[cfg(test)]

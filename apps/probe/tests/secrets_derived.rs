@@ -3,11 +3,9 @@
 //! the NTLMv2 response, the NTProofStr and the session keys are random per run, so this test
 //! learns them from the same run, in one process:
 //!
-//! 1. a `tracing` subscriber built as `sfb_probe::logging::init` builds it at `-vvv` with
-//!    `RUST_LOG=trace` (the same `EnvFilter` directive, the same fmt layer under the product's
-//!    own [`logging::caps`] filter; `init` writes to stderr only, so it is mirrored here with a
-//!    buffer as the writer) captures every log line of the lab, the session and the
-//!    dependencies;
+//! 1. the probe's own subscriber ([`logging::install`], what `logging::init` installs at
+//!    `-vvv` with `RUST_LOG=trace`), with a buffer as its writer instead of stderr, captures
+//!    every log line of the lab, the session and the dependencies;
 //! 2. `sfb_probe::cli::run` (the binary's code path) is driven with
 //!    `--lab --scenario S -vvv --password-file F` for the text report, `--json` and
 //!    `--html FILE`, on `ntlm-wrong-password` with a canary password (a failure) and on
@@ -44,10 +42,6 @@ use sfb_probe::report::Report;
 use sfb_probe::runner::{Request, RunError, Runner as _};
 use sfb_probe::session::SessionRunner;
 use sfb_trace::{AuthProtocol, EvidenceKind, RedactionPolicy, SignInTrace};
-use tracing_subscriber::filter::EnvFilter;
-use tracing_subscriber::layer::SubscriberExt as _;
-use tracing_subscriber::util::SubscriberInitExt as _;
-use tracing_subscriber::{Layer as _, fmt};
 
 /// The password given for the failing run (the lab's directory has another one).
 const CANARY: &str = "Canary-Pa55w0rd-9c1d";
@@ -388,21 +382,12 @@ impl Capture {
     }
 }
 
-/// Mirrors `sfb_probe::logging::init(3, false)` with `RUST_LOG=trace` (whose `EnvFilter` comes
-/// from that variable; the directive is given here), writing to a buffer instead of stderr.
+/// The probe's own logging (`logging::install`, what `init` does for `-vvv` with
+/// `RUST_LOG=trace`), writing to a buffer instead of stderr.
 fn install_logging() -> Capture {
     let capture = Capture::default();
     let writer = capture.clone();
-    let env = EnvFilter::try_new("trace").expect("RUST_LOG=trace parses");
-    let layer = fmt::layer()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_target(true)
-        .with_filter(logging::caps());
-    tracing_subscriber::registry()
-        .with(env)
-        .with(layer)
-        .try_init()
+    logging::install(3, Some("trace"), false, move || writer.clone())
         .expect("the only global subscriber of this test binary");
     capture
 }
